@@ -1,0 +1,152 @@
+"""The whole exception tree of Karavan.
+
+Every error Karavan raises on purpose derives from :class:`KaravanError`, and also from the
+built-in exception a caller would naturally catch (the pattern of scikit-learn's
+``NotFittedError(ValueError, AttributeError)``)::
+
+    KaravanError
+    ├── TableError (ValueError)                 a table's content breaks an MRIO rule
+    │   ├── ShapeError                          shapes or label counts disagree
+    │   ├── LabelError (KeyError)               labels missing, duplicated or misaligned
+    │   ├── BalanceError                        output differs from inputs/uses beyond tolerance
+    │   ├── NonFiniteError                      NaN or infinity in a table
+    │   ├── NegativeValueError                  a negative value where it cannot be
+    │   ├── ZeroOutputError                     a zero-output sector with flows, or division by it
+    │   └── NotProductiveError                  spectral radius of A is not below 1
+    ├── ConcordanceError (ValueError)           an aggregation mapping is incomplete or leaks totals
+    ├── SourceError (ValueError)                a file cannot be read as the format it claims
+    │   ├── FormatDetectionError                no format recognises the file
+    │   └── ParseError                          a cell, row or header is wrong (file, row, column, value)
+    ├── DatasetError                            the local data directory
+    │   ├── DatasetNotFoundError (KeyError)     no dataset / year of that name
+    │   └── DatasetExistsError (FileExistsError) the name is taken
+    └── IntegrityError (ValueError)             stored data does not match its checksum
+
+Messages say what was expected, what was found and where: file, row, column, value.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "BalanceError",
+    "ConcordanceError",
+    "DatasetError",
+    "DatasetExistsError",
+    "DatasetNotFoundError",
+    "FormatDetectionError",
+    "IntegrityError",
+    "KaravanError",
+    "LabelError",
+    "NegativeValueError",
+    "NonFiniteError",
+    "NotProductiveError",
+    "ParseError",
+    "ShapeError",
+    "SourceError",
+    "TableError",
+    "ZeroOutputError",
+]
+
+
+class KaravanError(Exception):
+    """Base of every error Karavan raises on purpose."""
+
+
+class TableError(KaravanError, ValueError):
+    """A table's content breaks a rule of multi-regional input-output accounting."""
+
+
+class ShapeError(TableError):
+    """Array shapes or label counts disagree."""
+
+
+class LabelError(TableError, KeyError):
+    """Labels are missing, duplicated, or do not line up between two parts of a table."""
+
+    def __str__(self) -> str:  # KeyError would quote the message; keep it readable
+        return str(self.args[0]) if self.args else ""
+
+
+class BalanceError(TableError):
+    """Gross output differs from total uses or total inputs beyond the stated tolerance."""
+
+
+class NonFiniteError(TableError):
+    """A table holds NaN or infinity."""
+
+
+class NegativeValueError(TableError):
+    """A value is negative where accounting requires it to be non-negative."""
+
+
+class ZeroOutputError(TableError):
+    """A sector with zero gross output has inputs, sales or stressors, so its coefficients
+    are undefined."""
+
+
+class NotProductiveError(TableError):
+    """The technical-coefficient matrix A has spectral radius >= 1: (I - A) has no
+    non-negative inverse."""
+
+
+class ConcordanceError(KaravanError, ValueError):
+    """An aggregation mapping does not cover the labels, or its weights do not keep totals."""
+
+
+class SourceError(KaravanError, ValueError):
+    """A file cannot be read as the format it claims to be."""
+
+
+class FormatDetectionError(SourceError):
+    """No known format recognises the file."""
+
+
+class ParseError(SourceError):
+    """A header, row or cell of a source file is malformed.
+
+    Carries the location so that interfaces can show it: ``path``, ``row``, ``column``, ``value``.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        path: str | None = None,
+        row: object = None,
+        column: object = None,
+        value: object = None,
+    ) -> None:
+        where = []
+        if path is not None:
+            where.append(f"file {path}")
+        if row is not None:
+            where.append(f"row {row}")
+        if column is not None:
+            where.append(f"column {column}")
+        if value is not None:
+            where.append(f"value {value!r}")
+        full = f"{message} ({', '.join(where)})" if where else message
+        super().__init__(full)
+        self.path = path
+        self.row = row
+        self.column = column
+        self.value = value
+
+
+class DatasetError(KaravanError):
+    """A problem with the local data directory."""
+
+
+class DatasetNotFoundError(DatasetError, KeyError):
+    """No dataset, or no year within a dataset, has that name."""
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else ""
+
+
+class DatasetExistsError(DatasetError, FileExistsError):
+    """A dataset of that name already exists."""
+
+
+class IntegrityError(KaravanError, ValueError):
+    """Stored data does not match its recorded checksum or shape."""
