@@ -44,6 +44,7 @@ bench-quick: $(STAMP)
 
 # Rebuild the committed built-in dataset from ../shared/data (not needed to use Karavan).
 builtin: $(STAMP)
+	$(BIN)/python scripts/build_wiod_sectors.py
 	$(BIN)/python scripts/build_builtin.py
 
 clean:

@@ -5,6 +5,7 @@ the local data directory in :mod:`karavan.datastore`.
 """
 
 from karavan.core import MRIOTable, TableMetadata
+from karavan.datastore import load, read
 
 __version__ = "0.1.0"
-__all__ = ["MRIOTable", "TableMetadata", "__version__"]
+__all__ = ["MRIOTable", "TableMetadata", "__version__", "load", "read"]

@@ -16,7 +16,7 @@ built-in exception a caller would naturally catch (the pattern of scikit-learn's
     ├── ConcordanceError (ValueError)           an aggregation mapping is incomplete or leaks totals
     ├── SourceError (ValueError)                a file cannot be read as the format it claims
     │   ├── FormatDetectionError                no format recognises the file
-    │   └── ParseError                          a cell, row or header is wrong (file, row, column, value)
+    │   └── ParseError                          a header, row or cell is malformed
     ├── DatasetError                            the local data directory
     │   ├── DatasetNotFoundError (KeyError)     no dataset / year of that name
     │   └── DatasetExistsError (FileExistsError) the name is taken

@@ -46,7 +46,8 @@ class Concordance:
         w = np.asarray(self.weights, dtype=np.float64)
         if w.shape != (len(self.source), len(self.target)):
             raise ConcordanceError(
-                f"concordance weights must be {len(self.source)} x {len(self.target)}; got {w.shape}"
+                f"concordance weights must be {len(self.source)} x {len(self.target)}; "
+                f"got {w.shape}"
             )
         if not np.isfinite(w).all() or (w < 0).any():
             raise ConcordanceError("concordance weights must be finite and non-negative")
@@ -82,7 +83,9 @@ class Concordance:
         """From a long frame with columns ``source``, ``target`` and optional ``weight``."""
         for c in ("source", "target"):
             if c not in frame.columns:
-                raise ConcordanceError(f"concordance table needs a {c!r} column; has {list(frame.columns)}")
+                raise ConcordanceError(
+                    f"concordance table needs a {c!r} column; has {list(frame.columns)}"
+                )
         weight = frame["weight"] if "weight" in frame.columns else pd.Series(1.0, index=frame.index)
         src = [str(s) for s in frame["source"]]
         missing = [lab for lab in labels if lab not in set(src)]
@@ -90,7 +93,9 @@ class Concordance:
             raise ConcordanceError(f"no target given for {missing[:10]} ({len(missing)} label(s))")
         extra = sorted(set(src) - set(labels))
         if extra:
-            raise ConcordanceError(f"concordance names labels the table does not have: {extra[:10]}")
+            raise ConcordanceError(
+                f"concordance names labels the table does not have: {extra[:10]}"
+            )
         target = tuple(dict.fromkeys(str(t) for t in frame["target"]))
         row = {lab: i for i, lab in enumerate(labels)}
         col = {t: j for j, t in enumerate(target)}

@@ -50,24 +50,23 @@ class Accounts:
 
     def summary(self) -> pd.DataFrame:
         """Long table: account, region, production, consumption, imports, exports, balance."""
-        rows = []
-        for acc in self.D_cba_reg.index:
-            for reg in self.D_cba_reg.columns:
-                cba = float(self.D_cba_reg.at[acc, reg])
-                pba = float(self.D_pba_reg.at[acc, reg])
-                rows.append(
-                    {
-                        "account": acc,
-                        "unit": self.units[acc],
-                        "region": reg,
-                        "production_based": pba,
-                        "consumption_based": cba,
-                        "embodied_imports": float(self.D_imp_reg.at[acc, reg]),
-                        "embodied_exports": float(self.D_exp_reg.at[acc, reg]),
-                        "net_imported": cba - pba,
-                    }
-                )
-        return pd.DataFrame(rows)
+
+        def long(frame: pd.DataFrame, name: str) -> pd.Series:
+            series: pd.Series = frame.stack()
+            return series.rename(name)
+
+        out = pd.concat(
+            [
+                long(self.D_pba_reg, "production_based"),
+                long(self.D_cba_reg, "consumption_based"),
+                long(self.D_imp_reg, "embodied_imports"),
+                long(self.D_exp_reg, "embodied_exports"),
+            ],
+            axis=1,
+        ).reset_index()
+        out.insert(1, "unit", out["account"].map(self.units))
+        out["net_imported"] = out["consumption_based"] - out["production_based"]
+        return out
 
 
 def _rows(t: MRIOTable, which: Which) -> tuple[Array, Array, list[str], list[str]]:
@@ -136,8 +135,13 @@ def footprint_accounts(model: LeontiefModel, which: Which = "stressors") -> Acco
     acc_idx = pd.Index(labels, name="account")
     cols = t.industry_index
     reg_idx = pd.Index(t.regions, name="region")
-    frame = lambda a: pd.DataFrame(a, index=acc_idx, columns=cols)  # noqa: E731
-    rframe = lambda a: pd.DataFrame(a, index=acc_idx, columns=reg_idx)  # noqa: E731
+
+    def frame(a: Array) -> pd.DataFrame:
+        return pd.DataFrame(a, index=acc_idx, columns=cols)
+
+    def rframe(a: Array) -> pd.DataFrame:
+        return pd.DataFrame(a, index=acc_idx, columns=reg_idx)
+
     return Accounts(
         D_cba=frame(D_cba),
         D_pba=frame(D_pba),

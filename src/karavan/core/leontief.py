@@ -156,4 +156,3 @@ def ghosh_inverse(t: MRIOTable) -> pd.DataFrame:
     """``G = (I - B)^-1`` as a labelled frame."""
     idx = t.industry_index
     return pd.DataFrame(LeontiefModel(t).ghosh_inverse(), index=idx, columns=idx)
-

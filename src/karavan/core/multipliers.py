@@ -6,9 +6,10 @@ the total (direct plus indirect) multipliers are ``m = c L`` (Miller and Blair 2
 - output multipliers        ``1' L``        (simple output multiplier, eq. 6.4)
 - value-added multipliers   ``(v / x) L``   (total value-added coefficients, eq. 6.11)
 - stressor multipliers      ``M = S L``     (pymrio's ``M``; ``S = F diag(x)^-1``)
-- downstream multipliers    ``S G``         (pymrio's ``M_down``; ``G`` the Ghosh inverse)
+- downstream multipliers    ``S (G' - I)``  (pymrio's ``M_down``; ``G`` the Ghosh inverse)
 
-All are computed as transposed solves ``L' c'`` on the table's single factorisation.
+All are computed as solves on the table's single factorisation: transposed ones ``L' c'`` for
+``c L``, and ``L diag(x) S'`` for the downstream multipliers.
 """
 
 from __future__ import annotations
@@ -80,7 +81,9 @@ def value_added_multipliers(model: LeontiefModel) -> pd.DataFrame:
     """``(V / x) L`` by component: value added generated per unit of final demand."""
     t = model.table
     m = _total(model, _per_output(t, t.V, "value added", t.va_components))
-    return pd.DataFrame(m, index=pd.Index(t.va_components, name="component"), columns=t.industry_index)
+    return pd.DataFrame(
+        m, index=pd.Index(t.va_components, name="component"), columns=t.industry_index
+    )
 
 
 def stressor_multipliers(model: LeontiefModel) -> pd.DataFrame:
@@ -91,14 +94,19 @@ def stressor_multipliers(model: LeontiefModel) -> pd.DataFrame:
 
 
 def downstream_multipliers(model: LeontiefModel) -> pd.DataFrame:
-    """``S G``: stressors enabled downstream per unit of primary input (pymrio's ``M_down``).
+    """``M_down = S (G' - I)``: stressors downstream of each industry per unit of its primary
+    input, without its own direct stressor (pymrio's ``M_down``).
 
-    ``S G = (S diag(x)^-1) L diag(x)``, one transposed solve per stressor.
+    In the Ghosh model ``x' = v' G``, so ``G[j, i]`` is the output of ``i`` per unit of primary
+    input into ``j`` and column ``j`` of ``S G'`` sums the stressors it enables; ``- S`` removes
+    the identity term, ``j``'s direct stressor. As ``G = diag(x)^-1 L diag(x)``,
+    ``(S G')' = diag(x)^-1 L diag(x) S'``: one solve per stressor.
     """
     t = model.table
     _check_ghosh(t)
     S = _per_output(t, t.F, "stressor", t.stressors)
-    m = _total(model, S / model.scale[None, :]) * model.scale[None, :]
+    s = model.scale[:, None]
+    m = (model.solve(np.ascontiguousarray(S.T) * s) / s).T - S if S.shape[0] else S
     return pd.DataFrame(m, index=pd.Index(t.stressors, name="stressor"), columns=t.industry_index)
 
 

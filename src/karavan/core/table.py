@@ -79,7 +79,9 @@ class TableMetadata:
         known = set(cls.__dataclass_fields__)
         unknown = set(data) - known
         if unknown:
-            raise LabelError(f"unknown table metadata fields {sorted(unknown)}; known: {sorted(known)}")
+            raise LabelError(
+                f"unknown table metadata fields {sorted(unknown)}; known: {sorted(known)}"
+            )
         return cls(**dict(data))
 
 
@@ -169,7 +171,9 @@ class MRIOTable:
         x_a.flags.writeable = False
         if V is None:
             V_a = _matrix((x_a - Z_a.sum(axis=0))[None, :], "V", (1, n), False)
-            va_t = ("value added",) if va_components is None else _labels(va_components, "value-added")
+            va_t = (
+                ("value added",) if va_components is None else _labels(va_components, "value-added")
+            )
         else:
             va_t = _labels(va_components or (), "value-added")
             V_a = _matrix(V, "V", (len(va_t), n), copy)
@@ -242,13 +246,17 @@ class MRIOTable:
             units = units or {}
             missing = [s for s in stressors if s not in units]
             if missing:
-                raise LabelError(f"no unit given for stressors {missing}; pass units={{name: unit}}")
+                raise LabelError(
+                    f"no unit given for stressors {missing}; pass units={{name: unit}}"
+                )
             units_t = tuple(units[s] for s in stressors)
             if F_Y is not None:
                 _require_same(F_Y.index, F.index, "F_Y rows", "F rows")
                 _require_same(F_Y.columns, Y.columns, "F_Y columns", "Y columns")
         elif F_Y is not None:
-            raise LabelError("F_Y was given without F; stressors must be accounted for industries too")
+            raise LabelError(
+                "F_Y was given without F; stressors must be accounted for industries too"
+            )
         return cls.from_arrays(
             regions=regions,
             sectors=sectors,
@@ -334,7 +342,9 @@ class MRIOTable:
     @property
     def V_frame(self) -> pd.DataFrame:
         return pd.DataFrame(
-            self.V, index=pd.Index(self.va_components, name="component"), columns=self.industry_index
+            self.V,
+            index=pd.Index(self.va_components, name="component"),
+            columns=self.industry_index,
         )
 
     @property
@@ -376,7 +386,10 @@ class MRIOTable:
     def totals(self) -> pd.DataFrame:
         """Per region: gross output, value added, intermediate inputs, final demand."""
         S = self.n_sectors
-        by_region = lambda v: v.reshape(self.n_regions, S).sum(axis=1)  # noqa: E731
+
+        def by_region(v: Array) -> Array:
+            return np.asarray(v.reshape(self.n_regions, S).sum(axis=1))
+
         return pd.DataFrame(
             {
                 "output": by_region(self.x),
@@ -429,13 +442,13 @@ def _require_same(got: pd.Index, expected: pd.Index, what: str, against: str) ->
 def _numeric(frame: pd.DataFrame, name: str) -> Array:
     """Frame values as float64; a non-numeric cell raises with its row and column label."""
     try:
-        return np.asarray(frame.to_numpy(dtype=np.float64))
+        return np.asarray(frame.to_numpy(dtype=np.float64, copy=True))  # never a view of it
     except (TypeError, ValueError):
         for col in frame.columns:
             converted = pd.to_numeric(frame[col], errors="coerce")
             bad = converted.isna() & frame[col].notna()
             if bad.any():
-                row = bad.index[bad.to_numpy().argmax()]
+                row = bad.index[int(bad.to_numpy().argmax())]
                 raise ParseError(
                     f"{name} holds a non-numeric cell",
                     row=row,
@@ -443,4 +456,3 @@ def _numeric(frame: pd.DataFrame, name: str) -> Array:
                     value=frame.at[row, col],
                 ) from None
         raise
-

@@ -34,8 +34,20 @@ if TYPE_CHECKING:
 
 __all__ = ["SIGNED_CATEGORY_HINTS", "Check", "ValidationReport", "validate_table"]
 
-# Final-use categories that may legitimately be negative (stock changes, discrepancies).
-SIGNED_CATEGORY_HINTS = ("inventor", "valuables", "discrepanc", "invnt", "civ", "dpabr", "npish_neg")
+# Final-use categories that may legitimately be negative (stock changes, discrepancies, and
+# gross fixed capital formation, which is acquisitions less disposals of fixed assets (SNA 2008,
+# 10.32) and so negative where disposals exceed acquisitions: WIOD 2013 has such entries).
+SIGNED_CATEGORY_HINTS = (
+    "inventor",
+    "capital formation",
+    "gfcf",
+    "valuables",
+    "discrepanc",
+    "invnt",
+    "civ",
+    "dpabr",
+    "npish_neg",
+)
 
 
 @dataclass(frozen=True)
@@ -165,7 +177,10 @@ def _balance(t: MRIOTable, rtol: float, rounding: float | None) -> Check:
     tol_row = rtol * np.abs(t.x) + r * (t.Z.shape[1] + t.Y.shape[1]) + 1e-9
     tol_col = rtol * np.abs(t.x) + r * (t.Z.shape[0] + t.V.shape[0]) + 1e-9
     findings = []
-    for kind, d, tol in (("output - total uses", d_row, tol_row), ("output - total inputs", d_col, tol_col)):
+    for kind, d, tol in (
+        ("output - total uses", d_row, tol_row),
+        ("output - total inputs", d_col, tol_col),
+    ):
         order = np.argsort(-np.abs(d))[:5]
         for i in order:
             findings.append(
@@ -175,7 +190,9 @@ def _balance(t: MRIOTable, rtol: float, rounding: float | None) -> Check:
     bad_row = np.abs(d_row) > tol_row
     bad_col = np.abs(d_col) > tol_col
     if bad_row.any() or bad_col.any():
-        which, d, bad = ("total uses", d_row, bad_row) if bad_row.any() else ("total inputs", d_col, bad_col)
+        which, d, bad = (
+            ("total uses", d_row, bad_row) if bad_row.any() else ("total inputs", d_col, bad_col)
+        )
         i = int(np.argmax(np.where(bad, np.abs(d), -1)))
         return Check(
             "balance",
@@ -234,8 +251,13 @@ def spectral_radius(t: MRIOTable) -> tuple[float, Array]:
     if colsum.size == 0 or colsum.max() < 1.0:
         return float(colsum.max(initial=0.0)), np.zeros(0)
     n = t.n
-    op = spla.LinearOperator((n, n), matvec=lambda v: t.Z @ (inv_x * v), dtype=np.float64)
-    vals, vecs = spla.eigs(op, k=1, which="LM", tol=1e-10, maxiter=20 * n)
+    if n < 3:  # ARPACK needs n > k + 1; so small a matrix is solved densely
+        vals, vecs = np.linalg.eig(t.Z * inv_x[None, :])
+        top = int(np.argmax(np.abs(vals)))
+        vals, vecs = vals[top : top + 1], vecs[:, top : top + 1]
+    else:
+        op = spla.LinearOperator((n, n), matvec=lambda v: t.Z @ (inv_x * v), dtype=np.float64)
+        vals, vecs = spla.eigs(op, k=1, which="LM", tol=1e-10, maxiter=20 * n)
     vec = np.abs(vecs[:, 0].real)
     return float(abs(vals[0])), vec / vec.sum()
 
@@ -262,7 +284,9 @@ def _productive(t: MRIOTable) -> Check:
     )
 
 
-def validate_table(t: MRIOTable, *, rtol: float = 1e-6, rounding: float | None = None) -> ValidationReport:
+def validate_table(
+    t: MRIOTable, *, rtol: float = 1e-6, rounding: float | None = None
+) -> ValidationReport:
     """Run all checks on ``t`` and return the report (does not raise).
 
     ``rtol``: relative balance tolerance; ``rounding``: per-entry rounding allowance,
@@ -271,8 +295,7 @@ def validate_table(t: MRIOTable, *, rtol: float = 1e-6, rounding: float | None =
     finite = _finite(t)
     if not finite.passed:  # the other checks would only repeat NaN noise
         return ValidationReport((finite,))
-    checks = (finite, _signs(t), _balance(t, rtol, rounding), _zero_output(t))
-    checks = (*checks, _productive(t))
+    checks = (finite, _signs(t), _balance(t, rtol, rounding), _zero_output(t), _productive(t))
     zero = int((t.x == 0).sum())
     return ValidationReport(
         checks,

@@ -12,6 +12,7 @@ import pandas as pd
 
 from karavan.core.leontief import LeontiefModel
 from karavan.core.multipliers import _per_output
+from karavan.errors import LabelError
 
 __all__ = ["value_added_by_origin", "value_added_origin_matrix"]
 
@@ -27,10 +28,9 @@ def value_added_by_origin(model: LeontiefModel, component: str | None = None) ->
         label = "value added"
     else:
         if component not in t.va_components:
-            from karavan.errors import LabelError
-
             raise LabelError(
-                f"unknown value-added component {component!r}; the table has {list(t.va_components)}"
+                f"unknown value-added component {component!r}; "
+                f"the table has {list(t.va_components)}"
             )
         v = t.V[[t.va_components.index(component)], :]
         label = component

@@ -1,0 +1,1 @@
+"""Data sources: one module per format (file -> MRIOTable), and the registry that picks one."""
