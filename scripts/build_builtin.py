@@ -131,19 +131,6 @@ def read_concordance(path: Path, regions: tuple[str, ...]) -> Concordance:
     return Concordance.from_frame(regions, frame)
 
 
-def aggregated_rounding(source: MRIOTable, concordance: Concordance, result: MRIOTable) -> float:
-    """Per-entry allowance for which the aggregated row check is as strict as the source's.
-
-    An aggregated row sums the rows of up to ``k`` source regions, each within
-    ``rounding x (source entries per row)`` of balance, so it is within ``k`` times that; spread
-    over the aggregated row's entries this gives the allowance.
-    """
-    k = int(concordance.weights.astype(bool).sum(axis=0).max())
-    src_entries = source.Z.shape[1] + source.Y.shape[1]
-    agg_entries = result.Z.shape[1] + result.Y.shape[1]
-    return float(np.ceil(source.meta.rounding * k * src_entries / agg_entries * 100) / 100)
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--wiod", type=Path, default=DEFAULT_WIOD, help="folder of wiot_YYYY.RData")
@@ -194,16 +181,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     aggregated = []
     for t in tables:
-        a = aggregate(t, regions=concordance)
-        rounding = aggregated_rounding(t, concordance, a)
-        a = a.with_meta(
-            rounding=rounding,
-            notes=(
-                f"{t.meta.notes} {notes} Balance allowance {rounding:g} per entry: aggregated "
-                f"rows sum up to {int(concordance.weights.astype(bool).sum(axis=0).max())} "
-                f"source rows, each within {t.meta.rounding:g} per entry of balance."
-            ),
-        )
+        a = aggregate(t, regions=concordance)  # keeps totals; scales the balance allowance
+        a = a.with_meta(notes=f"{a.meta.notes} {notes}")
         a.validate().raise_if_failed(where=f"aggregated {t.meta.year}")
         for what, src, agg in (
             ("world output", t.x.sum(), a.x.sum()),

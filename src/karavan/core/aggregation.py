@@ -8,22 +8,30 @@ final-demand concordance ``K_f = C_regions (x) I_categories`` the aggregated tab
     Z* = K' Z K,   Y* = K' Y K_f,   x* = K' x,   V* = V K,   F* = F K,   F_Y* = F_Y K_f
 
 (Miller and Blair 2009, sec. 4.3), so column and row totals are preserved exactly because each
-row of ``C`` sums to 1.
+row of ``C`` sums to 1. The balance allowance for rounded source entries grows with the number of
+source rows summed (:func:`aggregated_rounding`), so an aggregated table validates as its source.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from karavan.core.table import Array, MRIOTable
+from karavan.core.table import Array, MRIOTable, TableMetadata
 from karavan.errors import ConcordanceError
 
-__all__ = ["BLOCS", "EAEU_MEMBERS", "Concordance", "aggregate", "bloc_concordance"]
+__all__ = [
+    "BLOCS",
+    "EAEU_MEMBERS",
+    "Concordance",
+    "aggregate",
+    "aggregated_rounding",
+    "bloc_concordance",
+]
 
 EAEU_MEMBERS: tuple[str, ...] = ("RUS", "KAZ", "BLR", "ARM", "KGZ")
 """The Eurasian Economic Union's member states (ISO 3166 alpha-3), as of 2015."""
@@ -178,21 +186,43 @@ def aggregate(
         F_Y=table.F_Y @ Kf,
         stressors=table.stressors,
         stressor_units=table.stressor_units,
-        meta=_aggregated_meta(table, cr, cs, sector_names),
+        meta=_aggregated_meta(table, cr, cs, sector_names, aggregated_rounding(table, K, Kf)),
         copy=False,
     )
 
 
-def _aggregated_meta(
-    table: MRIOTable, cr: Concordance, cs: Concordance, sector_names: dict[str, str]
-) -> Any:
-    from dataclasses import replace
+def aggregated_rounding(table: MRIOTable, K: np.ndarray, Kf: np.ndarray) -> float:
+    """Per-entry rounding allowance of the aggregated table, as strict as the source's.
 
+    An aggregated row (column) sums up to ``g`` source rows (columns), each within
+    ``rounding * m`` of balance, ``m`` its number of source entries; spread over the ``m*``
+    entries of the aggregated row this is ``rounding * g * m / m*`` per entry. The larger of the
+    row and column figures is kept.
+    """
+    r = table.meta.rounding
+    if r == 0.0:
+        return 0.0
+    g = float((K != 0).sum(axis=0).max(initial=1))
+    n_new, nf_new = K.shape[1], Kf.shape[1]
+    rows = (table.Z.shape[1] + table.Y.shape[1]) / (n_new + nf_new)
+    cols = (table.Z.shape[0] + table.V.shape[0]) / (n_new + table.V.shape[0])
+    return float(r * g * max(rows, cols, 1.0))
+
+
+def _aggregated_meta(
+    table: MRIOTable,
+    cr: Concordance,
+    cs: Concordance,
+    sector_names: dict[str, str],
+    rounding: float,
+) -> TableMetadata:
     changes = []
     if cr.target != cr.source:
         changes.append(f"regions {len(cr.source)} -> {len(cr.target)}")
     if cs.target != cs.source:
         changes.append(f"sectors {len(cs.source)} -> {len(cs.target)}")
     note = f"aggregated ({', '.join(changes)})" if changes else ""
+    if rounding != table.meta.rounding:
+        note += f"; balance allowance {rounding:.6g} per entry (source {table.meta.rounding:g})"
     notes = "; ".join(n for n in (table.meta.notes, note) if n)
-    return replace(table.meta, notes=notes, sector_names=sector_names)
+    return replace(table.meta, notes=notes, sector_names=sector_names, rounding=rounding)

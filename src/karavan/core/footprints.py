@@ -52,7 +52,8 @@ class Accounts:
         """Long table: account, region, production, consumption, imports, exports, balance."""
 
         def long(frame: pd.DataFrame, name: str) -> pd.Series:
-            series: pd.Series = frame.stack()
+            series = frame.stack()
+            assert isinstance(series, pd.Series)
             return series.rename(name)
 
         out = pd.concat(

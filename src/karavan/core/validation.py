@@ -147,7 +147,7 @@ def _signs(t: MRIOTable) -> Check:
         ("x (gross output)", t.x[None, :] < 0, t.x[None, :], lambda i: "output", t.industry_label),
         ("Z (intermediate use)", t.Z < 0, t.Z, t.industry_label, t.industry_label),
         (
-            "Y (final use, categories other than stock changes)",
+            "Y (final use, categories other than stock changes and capital formation)",
             (t.Y < 0) & signed_cols[None, :],
             t.Y,
             t.industry_label,
@@ -165,7 +165,11 @@ def _signs(t: MRIOTable) -> Check:
                 NegativeValueError,
                 f,
             )
-    return Check("non-negative", True, "x, Z and Y (except stock changes) non-negative")
+    return Check(
+        "non-negative",
+        True,
+        "x, Z and Y (except stock changes and capital formation) non-negative",
+    )
 
 
 def _balance(t: MRIOTable, rtol: float, rounding: float | None) -> Check:

@@ -159,20 +159,18 @@ def _finite_numbers(
         numbers = arr.dtype.kind == "O" and all(_is_number(v) for v in grid.flat)
         if not numbers:
             kind = {"U": "text", "S": "text", "b": "logical values"}.get(arr.dtype.kind, "objects")
-            bad = next((i for i in np.ndindex(grid.shape) if not _reads_as_number(grid[i])), None)
-            idx = bad or (0, 0)
+            first = next((i for i in np.ndindex(grid.shape) if not _reads_as_number(grid[i])), None)
+            idx = first or (0, 0)
             raise ParseError(
                 f"{field} must hold numbers; it holds {kind}, "
-                + ("first cell not a number" if bad else "first cell"),
+                + ("first cell not a number" if first else "first cell"),
                 path=str(path),
                 row=row_label(idx[0]),
                 column=col_label(idx[1]),
                 value=grid[idx].item() if isinstance(grid[idx], np.generic) else grid[idx],
             )
     out = arr.astype(np.float64)
-    bad = ~np.isfinite(out)
-    if mask is not None:
-        bad |= mask
+    bad = ~np.isfinite(out) if mask is None else ~np.isfinite(out) | mask
     if bad.any():
         r, c = (int(i[0]) for i in np.nonzero(bad.reshape(grid.shape)))
         what = (

@@ -257,3 +257,37 @@ def test_aggregate_with_an_incomplete_mapping() -> None:
     with pytest.raises(ConcordanceError) as excinfo:
         aggregate(table(), regions={"RUS": "EAEU", "KAZ": "EAEU"})
     assert message(excinfo) == "no target given for ['CHN'] (1 label(s))"
+
+
+def test_aggregation_scales_the_rounding_allowance_so_the_result_validates() -> None:
+    """Each source row is off balance by up to its rounding allowance; the aggregated row sums
+    several of them, so the allowance per aggregated entry must grow accordingly."""
+    from karavan.core import MRIOTable, TableMetadata
+    from karavan.core.aggregation import aggregated_rounding
+
+    rng = np.random.default_rng(3)
+    R, S, C = 4, 2, 1
+    n, nf = R * S, R * C
+    Z = np.round(rng.uniform(0, 10, (n, n)))
+    Y = np.round(rng.uniform(50, 100, (n, nf)))
+    m = n + nf
+    x = Z.sum(axis=1) + Y.sum(axis=1) + m * 1.0  # each row off by the full allowance (1 * m)
+    t = MRIOTable.from_arrays(
+        regions=["A", "B", "C", "D"],
+        sectors=["s1", "s2"],
+        categories=["hh"],
+        Z=Z,
+        Y=Y,
+        x=x,
+        meta=TableMetadata(rounding=1.0),
+    )
+    assert t.validate().passed
+    agg = aggregate(t, regions={"A": "AB", "B": "AB", "C": "CD", "D": "CD"})
+    # two source rows of 12 entries each (2 * 12 * 1.0 = 24) spread over 2*2 + 2 = 6 entries
+    assert agg.meta.rounding == pytest.approx(4.0)
+    assert agg.validate().passed
+    K = np.kron(np.array([[1, 0], [1, 0], [0, 1], [0, 1]], float), np.eye(2))
+    Kf = np.array([[1, 0], [1, 0], [0, 1], [0, 1]], float)
+    assert aggregated_rounding(t, K, Kf) == pytest.approx(4.0)
+    strict = agg.with_meta(rounding=t.meta.rounding)
+    assert not strict.validate().passed  # the source's allowance would be too strict

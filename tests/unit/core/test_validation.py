@@ -178,8 +178,8 @@ def test_negative_final_use_outside_stock_changes() -> None:
     signs = check(make(Y=with_entry(Y, (0, 2), -1.5)).validate().checks, "non-negative")
     assert not signs.passed
     assert signs.message == (
-        "Y (final use, categories other than stock changes) must be non-negative: "
-        "1 negative value(s); first at row R1/a, column R2/hh: -1.5"
+        "Y (final use, categories other than stock changes and capital formation) must be "
+        "non-negative: 1 negative value(s); first at row R1/a, column R2/hh: -1.5"
     )
 
 
@@ -187,7 +187,7 @@ def test_negative_inventory_change_is_allowed() -> None:
     report = make(Y=with_entry(Y, (1, 1), -2.0)).validate()
     assert report.passed
     assert check(report.checks, "non-negative").message == (
-        "x, Z and Y (except stock changes) non-negative"
+        "x, Z and Y (except stock changes and capital formation) non-negative"
     )
 
 
