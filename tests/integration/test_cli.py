@@ -21,8 +21,8 @@ from typer.testing import CliRunner
 
 from karavan.cli.main import app
 from karavan.core.aggregation import aggregate, bloc_concordance
-from karavan.core.bloc import bloc_value_added
 from karavan.core.footprints import footprint_accounts
+from karavan.core.gvc.closure import closure_indicators
 from karavan.core.leontief import LeontiefModel
 from karavan.core.multipliers import multipliers, output_multipliers
 from karavan.core.table import MRIOTable, TableMetadata
@@ -437,11 +437,11 @@ def test_report_json_equals_the_core_functions(data_dir: Path) -> None:
     closures = []
     for year in YEARS:
         t = load(data_dir, "toy", year)
-        closures.append(bloc_value_added(LeontiefModel(t), ["RUS", "KAZ"]).closure)
+        closures.append(closure_indicators(LeontiefModel(t), ["RUS", "KAZ"]).closure)
     assert [r["closure"] for r in out["trend"]] == pytest.approx(closures, rel=1e-12)
     assert out["closure"]["share"] == pytest.approx(closures[-1], rel=1e-12)
     t = load(data_dir, "toy", 2011)
-    bva = bloc_value_added(LeontiefModel(t), ["RUS", "KAZ"])
+    bva = closure_indicators(LeontiefModel(t), ["RUS", "KAZ"])
     first = out["outside_sources_by_region"][0]
     by_region = bva.by_origin_region()
     assert first["value_added"] == pytest.approx(
@@ -463,7 +463,7 @@ def test_report_readable_with_a_custom_bloc_and_year(data_dir: Path) -> None:
     assert "Closure by year" in text
     assert "2009" in text
     t = load(data_dir, "toy", 2010)
-    share = bloc_value_added(LeontiefModel(t), ["RUS", "KAZ", "CHN"]).closure
+    share = closure_indicators(LeontiefModel(t), ["RUS", "KAZ", "CHN"]).closure
     assert f"{100 * share:.1f}%" in text
     custom = run_json("report", "-d", "one", "--bloc", "CA=KAZ,CHN")
     assert custom["bloc"]["resolved"] == ["KAZ", "CHN"]

@@ -1,18 +1,19 @@
 """Entry point of the ``karavan`` command (``karavan = karavan.cli.main:main``).
 
 The commands live in :mod:`karavan.cli.datasets` (datasets, import, info, validate, aggregate),
-:mod:`karavan.cli.analysis` (footprint, multipliers, value-added-origin) and
-:mod:`karavan.cli.report` (report); importing them registers them on :data:`app`.
+:mod:`karavan.cli.analysis` (footprint, multipliers, value-added-origin),
+:mod:`karavan.cli.report` (report), :mod:`karavan.cli.closure` (closure, dependency) and
+:mod:`karavan.cli.gvc` (tiva, decompose); importing them registers them on :data:`app`.
 """
 
 from __future__ import annotations
 
-from karavan.cli import analysis, datasets, report
+from karavan.cli import analysis, closure, datasets, gvc, report
 from karavan.cli.app import app
 
 __all__ = ["app", "main"]
 
-_COMMAND_MODULES = (datasets, analysis, report)
+_COMMAND_MODULES = (datasets, analysis, report, closure, gvc)
 
 
 def main() -> None:

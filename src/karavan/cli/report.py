@@ -1,9 +1,9 @@
 """``karavan report``: a readable report on a bloc's value chains (default: the EAEU on the
 built-in WIOD 2013 data).
 
-Presentation only: the numbers come from :mod:`karavan.core` (``bloc_value_added`` for the
-value-added closure and its sources, ``aggregate`` with ``bloc_concordance`` for the bloc's
-totals and multipliers as one region).
+Presentation only: the numbers come from :mod:`karavan.core` (``closure_indicators`` of
+:mod:`karavan.core.gvc.closure` for the value-added closure and its sources, ``aggregate`` with
+``bloc_concordance`` for the bloc's totals and multipliers as one region).
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from karavan.cli import render
 from karavan.cli.app import JsonOpt, app, fail, leontief_model, parse_bloc, state
 from karavan.cli.render import Col, fmt_amount, fmt_ratio, fmt_share
 from karavan.core.aggregation import aggregate, bloc_concordance
-from karavan.core.bloc import BlocValueAdded, bloc_members, bloc_value_added
+from karavan.core.gvc.closure import ClosureIndicators, bloc_members, closure_indicators
 from karavan.core.multipliers import output_multipliers
 from karavan.core.table import MRIOTable
 from karavan.datastore import DatasetInfo, DataStore
@@ -50,15 +50,15 @@ def _membership_sentence(
     )
 
 
-def _year_row(year: int | None, bva: BlocValueAdded) -> dict[str, Any]:
-    abroad = float(bva.absorbed_abroad()["value_added"].sum())
+def _year_row(year: int | None, ind: ClosureIndicators) -> dict[str, Any]:
+    abroad = ind.absorbed_outside
     return {
         "year": year,
-        "value_added_in_final_demand": bva.total_in_final_use,
-        "created_inside": bva.inside,
-        "closure": bva.closure,
-        "bloc_value_added": bva.bloc_value_added,
-        "absorbed_abroad_share": abroad / bva.bloc_value_added if bva.bloc_value_added else None,
+        "value_added_in_final_demand": ind.total_in_final_demand,
+        "created_inside": ind.inside,
+        "closure": ind.closure,
+        "bloc_value_added": ind.bloc_value_added,
+        "absorbed_abroad_share": abroad / ind.bloc_value_added if ind.bloc_value_added else None,
     }
 
 
@@ -81,7 +81,7 @@ def build_report(
         year = store.resolve_year(info, year)
     years = list(info.years)
     trend: list[dict[str, Any]] = []
-    chosen: tuple[MRIOTable, BlocValueAdded] | None = None
+    chosen: tuple[MRIOTable, ClosureIndicators] | None = None
     present: tuple[str, ...] = ()
     absent: tuple[str, ...] = ()
     for y in render.track(years, "computing", enabled=progress, label=str):
@@ -97,20 +97,20 @@ def build_report(
                 f"the bloc's name {bloc_name!r} is already a region of {dataset!r}; "
                 "name the bloc with NAME=..."
             )
-        bva = bloc_value_added(leontief_model(table, progress=False), present)
-        trend.append(_year_row(y, bva))
+        ind = closure_indicators(leontief_model(table, progress=False), present, name=bloc_name)
+        trend.append(_year_row(y, ind))
         if y == year:
-            chosen = (table, bva)
+            chosen = (table, ind)
     assert chosen is not None
-    table, bva = chosen
+    table, ind = chosen
     present, absent = bloc_members(table.regions, members)
-    return _year_detail(info, table, bva, bloc_name, members, present, absent, trend, top)
+    return _year_detail(info, table, ind, bloc_name, members, present, absent, trend, top)
 
 
 def _year_detail(
     info: DatasetInfo,
     table: MRIOTable,
-    bva: BlocValueAdded,
+    ind: ClosureIndicators,
     bloc_name: str,
     members: tuple[str, ...],
     present: tuple[str, ...],
@@ -124,10 +124,10 @@ def _year_detail(
     row = agg.regions.index(bloc_name)
     om = output_multipliers(leontief_model(agg, progress=False)).loc[bloc_name]
     om = om.sort_values(ascending=False, kind="stable")
-    by_region = bva.by_origin_region()
+    by_region = ind.by_origin_region()
     outside_regions = by_region[~by_region["inside"]].drop(columns="inside")
-    outside_industries = bva.outside_sources()
-    abroad = bva.absorbed_abroad()
+    outside_industries = ind.outside_sources()
+    abroad = ind.absorbed_abroad()
     if top:
         om = om.iloc[:top]
     prov = info.provenance
@@ -163,9 +163,9 @@ def _year_detail(
             for key in ("output", "value_added", "final_demand")
         },
         "closure": {
-            "value_added_in_final_demand": bva.total_in_final_use,
-            "created_inside": bva.inside,
-            "share": bva.closure,
+            "value_added_in_final_demand": ind.total_in_final_demand,
+            "created_inside": ind.inside,
+            "share": ind.closure,
         },
         "trend": trend,
         "outside_sources_by_region": _head(outside_regions, top).rename_axis("origin_region"),

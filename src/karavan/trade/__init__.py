@@ -1,0 +1,1 @@
+"""Trade data, revealed comparative advantage and economic complexity."""
