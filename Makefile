@@ -46,6 +46,7 @@ bench-quick: $(STAMP)
 builtin: $(STAMP)
 	$(BIN)/python scripts/build_wiod_sectors.py
 	$(BIN)/python scripts/build_builtin.py
+	$(BIN)/python scripts/build_trade.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -129,16 +129,20 @@ def _warm_up(table_path: Path) -> None:
     import karavan
     from karavan.core import LeontiefModel
 
-    a = np.random.default_rng(0).random((512, 512)) + 512 * np.eye(512)
+    n = karavan.read(table_path).n
+    # at full size: OpenBLAS touches more of its per-thread buffers for larger problems
+    a = np.random.default_rng(0).random((n, n)) + n * np.eye(n)
     lu, piv, _ = lapack.dgetrf(np.asfortranarray(a))
     lapack.dgetrs(lu, piv, a[:, :64], trans=1)
-    lwork, _ = lapack.dgetri_lwork(512)
-    lapack.dgetri(lu, piv, lwork=int(lwork))
-    a @ a
+    lwork, _ = lapack.dgetri_lwork(n)
+    lapack.dgetri(lu, piv, lwork=int(lwork), overwrite_lu=True)
+    a @ a[:, :128]
+    a.T @ a[:, :64]
+    del a, lu
     labels = [f"R{i}" for i in range(16)], [f"S{j}" for j in range(32)]
     idx = pd.MultiIndex.from_product(labels, names=["region", "sector"])
-    pd.DataFrame(a, index=idx, columns=idx).groupby(level="region").sum().stack()
-    n = karavan.read(table_path).n
+    b = np.ones((idx.size, idx.size))
+    pd.DataFrame(b, index=idx, columns=idx).groupby(level="region").sum().stack()
     rng = np.random.default_rng(0)  # a small table through every code path once
     small = karavan.MRIOTable.from_arrays(
         regions=["A", "B", "C"], sectors=["s", "t"], categories=["f"],
@@ -317,7 +321,9 @@ def run(
     """Run every measurement in its own interpreter; return results, machine and targets."""
     if not Path(table).is_file():
         raise FileNotFoundError(f"WIOD table not found at {table}")
+    load_before = os.getloadavg() if hasattr(os, "getloadavg") else None
     results = {kind: _spawn(kind, Path(table), repeat) for kind in kinds}
+    load_after = os.getloadavg() if hasattr(os, "getloadavg") else None
     summary: dict[str, Any] = {}
     lu = min(results["lu"]["times"]) if "lu" in results else None
     for kind, ref in DECOMPR_REFERENCE_S.items():
@@ -348,6 +354,7 @@ def run(
         "table": str(table),
         "repeat": repeat,
         "machine": machine_info(),
+        "load_average_1_5_15": {"before": load_before, "after": load_after},
         "workers": results,
         "lu_s": lu,
         "summary": summary,
@@ -364,6 +371,11 @@ def run(
     }
 
 
+def _load(res: dict[str, Any], when: str) -> str:
+    value = res.get("load_average_1_5_15", {}).get(when)
+    return "n/a" if value is None else f"{value[0]:.1f}"
+
+
 def markdown(res: dict[str, Any]) -> str:
     """A markdown table of :func:`run`'s results."""
     m = res["machine"]
@@ -372,7 +384,8 @@ def markdown(res: dict[str, Any]) -> str:
     lines = [
         f"WIOD 2013, 2011 (n = {n}); {m['cpu']}, {m['usable_cpus']} usable cores, "
         f"{m['memory_gib']} GiB; BLAS {m['blas'].get('name')} {m['blas'].get('version')}; "
-        f"best of {res['repeat']}.",
+        f"best of {res['repeat']}; load average before / after: {_load(res, 'before')} / "
+        f"{_load(res, 'after')} (other processes share the machine).",
         "",
         "| step | Karavan: decomposition | + factorisation (end to end) | decompr (issue) "
         "| speed-up | peak, total (n x n units) | peak, MB |",

@@ -637,7 +637,7 @@ def summarise(sizes: list[dict[str, Any]]) -> tuple[str, dict[str, Any]]:
             if busy is not None and busy > BUSY_CORES:
                 notes.append(
                     f"{k} at {s['n']}: other processes kept {busy:.2f} cores busy on average "
-                    "while it ran; its time is probably too long (re-run on a quiet machine, "
+                    "while it ran; its time may be too long (re-run on a quiet machine, "
                     "or with --rounds 2)"
                 )
         if s["name"] == "custom":

@@ -8,6 +8,7 @@ built-in exception a caller would naturally catch (the pattern of scikit-learn's
     ├── TableError (ValueError)                 a table's content breaks an MRIO rule
     │   ├── ShapeError                          shapes or label counts disagree
     │   ├── LabelError (KeyError)               labels missing, duplicated or misaligned
+    │   │   └── BlocError (ConcordanceError)    a bloc is unknown or has no member in the table
     │   ├── BalanceError                        output differs from inputs/uses beyond tolerance
     │   ├── NonFiniteError                      NaN or infinity in a table
     │   ├── NegativeValueError                  a negative value where it cannot be
@@ -29,6 +30,7 @@ from __future__ import annotations
 
 __all__ = [
     "BalanceError",
+    "BlocError",
     "ConcordanceError",
     "DatasetError",
     "DatasetExistsError",
@@ -91,6 +93,12 @@ class NotProductiveError(TableError):
 
 class ConcordanceError(KaravanError, ValueError):
     """An aggregation mapping does not cover the labels, or its weights do not keep totals."""
+
+
+class BlocError(LabelError, ConcordanceError):
+    """A bloc of regions cannot be resolved against a table: an unknown bloc name, no member
+    listed, or no member among the table's regions. Both a label error (the regions do not
+    match) and a concordance error (the grouping of regions does not fit the table)."""
 
 
 class SourceError(KaravanError, ValueError):

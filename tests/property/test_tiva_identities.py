@@ -145,7 +145,8 @@ def test_bloc_of_every_region_is_closed(d: Drawn) -> None:
     t = d.table
     res = tiva_indicators(LeontiefModel(t), blocs={"WORLD": t.regions})
     row = res.country.loc["WORLD"]
-    assert row["EXGR"] == 0.0 and row["IMGR"] == 0.0
+    assert row["EXGR"] == 0.0
+    assert row["IMGR"] == 0.0
     close(row["DFD_DVASH"], 100.0)  # closure 1: all value added in final demand is the bloc's
     close(row["DXD_DVA"], t.value_added.sum())
     assert np.isnan(row["EXGR_DVASH"])
@@ -184,7 +185,10 @@ def test_blocs_option_equals_aggregation_without_aggregation_bias(d: Drawn) -> N
             # "direct" is the exporting industry's own value added: merging the members' industry
             # i into one moves their mutual sales from indirect to direct; the sum is invariant
             close(a["EXGR_DDC"] + a["EXGR_IDC"], b["EXGR_DDC"] + b["EXGR_IDC"])
-            a, b = a.drop(columns=["EXGR_DDC", "EXGR_IDC"]), b.drop(columns=["EXGR_DDC", "EXGR_IDC"])
+            a, b = (
+                a.drop(columns=["EXGR_DDC", "EXGR_IDC"]),
+                b.drop(columns=["EXGR_DDC", "EXGR_IDC"]),
+            )
         close(a, b)
     t = d.table
     merged = aggregate(t, regions=bloc_concordance(t.regions, {"BLOC": d.bloc}))

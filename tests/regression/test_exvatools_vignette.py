@@ -170,3 +170,25 @@ def test_nafta_exports_inside_and_outside_the_bloc(model: LeontiefModel, tiva: T
             assert_printed(got[column], printed, f"EXGR NAFTA_{group} {column}")
     intra = tiva.by_partner.loc[[("MEX", "USA"), ("USA", "MEX")], "EXGR"].sum()
     assert_printed(intra, block["rows"]["NAFTA_TOTAL"][1], "intra-NAFTA exports")
+
+
+WIOD_SAMPLE = SAMPLES / "wiodtest_data.rda"
+
+
+@pytest.mark.skipif(not WIOD_SAMPLE.is_file(), reason=f"sample not found at {WIOD_SAMPLE}")
+def test_wiod_layout_sample_reads_and_decomposes() -> None:
+    """exvatools publishes no figures on ``wiodtest_data``; its layout (6 countries x 3
+    industries, 12 final-demand columns, no split countries) must read, and the decompositions
+    must close on it: terms add up to gross exports and TiVA's contents split them too."""
+    t = read_exvatools_sample(WIOD_SAMPLE)
+    assert t.regions == ("ESP", "FRA", "MEX", "USA", "CHN", "ROW")
+    assert t.n == 18
+    assert t.categories == ("CONS", "INVST")
+    model = LeontiefModel(t)
+    tiva = tiva_indicators(model).country
+    for perspective in ("source", "sink"):
+        d = borin_mancini(model, perspective=perspective)  # type: ignore[arg-type]
+        parts = d[["DAVAX", "REX", "REF", "DDC", "FVA", "FDC"]].sum(axis=1)
+        pd.testing.assert_series_equal(parts, d["EXGR"], check_names=False, rtol=1e-12)
+        pd.testing.assert_series_equal(d["DC"], tiva["EXGR_DVA"], check_names=False, rtol=1e-12)
+        pd.testing.assert_series_equal(d["FC"], tiva["EXGR_FVA"], check_names=False, rtol=1e-12)

@@ -27,8 +27,9 @@ from karavan.cli.app import (
     state,
 )
 from karavan.cli.render import SECTION, Col, fmt_amount, fmt_share
-from karavan.core.gvc.closure import Bloc, ClosureIndicators, closure_indicators, closure_series
+from karavan.core.gvc.closure import ClosureIndicators, closure_indicators, closure_series
 from karavan.core.gvc.dependency import dependency_map, external_input_flows
+from karavan.core.gvc.economies import Bloc
 from karavan.core.gvc.sda import closure_sda
 from karavan.core.table import MRIOTable
 

@@ -22,7 +22,7 @@ from karavan.cli.app import (
 )
 from karavan.cli.render import Col, fmt_amount, fmt_bytes
 from karavan.core.aggregation import aggregate, bloc_concordance
-from karavan.core.gvc.closure import bloc_members
+from karavan.core.gvc.economies import bloc_members
 from karavan.core.table import MRIOTable
 from karavan.core.validation import ValidationReport
 from karavan.datastore import DatasetInfo

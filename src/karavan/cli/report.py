@@ -17,7 +17,8 @@ from karavan.cli import render
 from karavan.cli.app import JsonOpt, app, fail, leontief_model, parse_bloc, state
 from karavan.cli.render import Col, fmt_amount, fmt_ratio, fmt_share
 from karavan.core.aggregation import aggregate, bloc_concordance
-from karavan.core.gvc.closure import ClosureIndicators, bloc_members, closure_indicators
+from karavan.core.gvc.closure import ClosureIndicators, closure_indicators
+from karavan.core.gvc.economies import bloc_members
 from karavan.core.multipliers import output_multipliers
 from karavan.core.table import MRIOTable
 from karavan.datastore import DatasetInfo, DataStore

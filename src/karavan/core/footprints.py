@@ -105,7 +105,7 @@ def footprint_accounts(model: LeontiefModel, which: Which = "stressors") -> Acco
     S = _per_output(t, flows, "account", tuple(labels))
 
     Yagg = t.Y_by_region  # n x R
-    x_by_region = model.solve(Yagg)  # n x R: output serving each region's final use
+    x_by_region = model.output_by_region()  # n x R: output serving each region's final use
     x_tot = x_by_region.sum(axis=1)
 
     # One multi-RHS transposed solve: S', then S^(-r)' for every region r.

@@ -80,7 +80,7 @@ class LeontiefModel:
     Memory: one dense n x n array (the factors, computed in place) besides the table.
     """
 
-    __slots__ = ("_factors", "_pivots", "inv_x", "scale", "table")
+    __slots__ = ("_factors", "_output_by_region", "_pivots", "inv_x", "scale", "table")
 
     def __init__(self, table: MRIOTable) -> None:
         self.table = table
@@ -105,10 +105,21 @@ class LeontiefModel:
         self._pivots: np.ndarray[Any, np.dtype[np.int32]] = piv
         self.inv_x: Array = inv_x
         self.scale: Array = np.where(table.x == 0, 1.0, table.x)  # diag(x) with 0 -> 1
+        self._output_by_region: Array | None = None
 
     @property
     def n(self) -> int:
         return self.table.n
+
+    def output_by_region(self) -> Array:
+        """``L Y_r`` for every region ``r`` (n x R, read-only): the output that serves each
+        region's final use. One solve with R right-hand sides, done once per model and shared
+        by the footprint and value-added accounts."""
+        if self._output_by_region is None:
+            out = self.solve(self.table.Y_by_region)
+            out.flags.writeable = False
+            self._output_by_region = out
+        return self._output_by_region
 
     def solve(self, rhs: Any) -> Array:
         """``L rhs = (I - A)^-1 rhs`` for a vector or a matrix of demand columns."""

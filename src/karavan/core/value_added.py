@@ -35,7 +35,7 @@ def value_added_by_origin(model: LeontiefModel, component: str | None = None) ->
         v = t.V[[t.va_components.index(component)], :]
         label = component
     coef = _per_output(t, v, "value added", (label,))[0]
-    x_by_region = model.solve(t.Y_by_region)
+    x_by_region = model.output_by_region()
     return pd.DataFrame(
         coef[:, None] * x_by_region,
         index=t.industry_index,

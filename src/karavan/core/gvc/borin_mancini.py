@@ -2,78 +2,87 @@
 
 References: A. Borin and M. Mancini (2019), "Measuring What Matters in Global Value Chains and
 Value-Added Trade", World Bank Policy Research WP 8804; revised as "Measuring what matters in
-value-added trade", *Economic Systems Research* 35(4): 586-613 (2023) ("BM" below, equation
-numbers of the 2023 article). Stata: Belotti, Borin and Mancini (2021), *Stata Journal* 21(3).
+value-added trade", *Economic Systems Research* 35(4): 586-613 (2023) ("BM"); Stata command
+``icio``: Belotti, Borin and Mancini (2021), *Stata Journal* 21(3). Reference implementation
+matched to its published figures: exvatools (E. Feas), ``make_exvadec(method = "bm_src" |
+"bm_snk")`` (``tests/regression/test_exvatools_vignette.py``). Equation labels (B1)-(B8) are this
+module's. Notation as in :mod:`karavan.core.gvc.tiva`: ``L = (I - A)^-1`` with blocks ``L_sr``,
+``Ld_r = (I - A_rr)^-1`` the local inverse of ``r``, ``v`` the value-added coefficients.
 
 **Terms.** Gross exports ``E`` of an exporting economy ``s`` (a region, or a bloc at its
 perimeter, :mod:`karavan.core.gvc.economies`) split, flow by flow (exporting industry x importing
 economy ``r``), into
 
-    EXGR = DAVAX + REX + REF + DDC + FVA + FDC                                   (BM Table 1)
+    (B1)  EXGR = DAVAX + REX + REF + DDC + FVA + FDC
 
 with ``DVA = DAVAX + REX + REF`` (domestic value added), ``VAX = DAVAX + REX`` (absorbed
 abroad), ``DC = DVA + DDC`` and ``FC = FVA + FDC`` (the domestic and foreign contents: TiVA's
 ``EXGR_DVA`` and ``EXGR_FVA``). ``DAVAX`` is absorbed by the direct importer, ``REX`` re-exported
 by it to be absorbed in third economies, ``REF`` reflected back and absorbed at home; ``DDC`` and
 ``FDC`` count value added already counted in an earlier (source) or later (sink) crossing of
-the same border. GVC-related trade: ``GVC = GVCB + GVCF`` with ``GVCB = DDC + FVA + FDC``
-(backward) and ``GVCF = REX + REF`` (forward), so ``GVC = EXGR - DAVAX`` (BM eqs. 35-37).
+the same border. GVC-related trade (BM's trade-based participation):
+
+    (B2)  GVC = GVCB + GVCF = EXGR - DAVAX,   GVCB = DDC + FVA + FDC,   GVCF = REX + REF.
 
 **Perimeter ("level").** Double counting is relative to a set ``F`` of export flows, whose
 intermediate part ``A_PQ`` (rows ``P``: exporting industries, columns ``Q``: importing ones) is
-extracted from ``A`` to give ``A^F`` and ``B^F = (I - A^F)^-1``:
+extracted from ``A`` to give ``A^F`` and ``B^F = (I - A^F)^-1`` (BM's "extraction" matrices,
+``B^(s)`` in the exporting-country perspective):
 
-- ``country``: all exports of ``s`` (``P = I_s``, ``Q`` = every other economy; BM eq. 20),
-- ``bilateral``: exports of ``s`` to ``r`` only (``Q = I_r``; BM eq. 28),
+- ``country``: all exports of ``s`` (``P = I_s``, ``Q`` = every other economy),
+- ``bilateral``: exports of ``s`` to ``r`` only (``Q = I_r``; BM's bilateral perspective),
 - ``sector``: exports of sector ``i`` of ``s`` (``P`` = the industries of sector ``i`` in ``s``,
-  one per member region; BM sec. 5, exvatools' "sector perspective").
+  one per member region; BM's sectoral perspective, exvatools' "sector perspective").
 
-**Source-based** (value added counted the first time it crosses the perimeter; BM eqs. 20-22):
-with ``m = v_s' L_ss``, ``f = sum_(t != s) v_t' L_ts`` (column by column, the TiVA multipliers),
-``m^F`` and ``f^F`` the same with ``B^F`` in place of ``L``:
+**Source-based** (value added counted the first time it crosses the perimeter): with ``m =
+v_s' L_ss`` and ``f = sum_(t != s) v_t' L_ts`` (column by column: the TiVA multipliers) and
+``m^F``, ``f^F`` the same with ``B^F`` in place of ``L``,
 
-    DVA = m^F E,   DDC = (m - m^F) E,   FVA = f^F E,   FDC = (f - f^F) E,
-    REF = m^F A_sr (L Y_s)_r,   DAVAX = m^F (Y_sr + A_sr L_rr Y_rr),   REX = DVA - DAVAX - REF,
+    (B3)  DVA = m^F E,   DDC = (m - m^F) E,   FVA = f^F E,   FDC = (f - f^F) E,
+    (B4)  REF = m^F A_sr (L Y_s)_r,   DAVAX = m^F (Y_sr + A_sr Ld_r Y_rr),
+          REX = DVA - DAVAX - REF,
 
-``L_rr`` the importer's local inverse, ``Y_s`` the final demand of ``s``, products row-wise.
+``Y_s`` the final demand of ``s``, ``Y_rr`` the importer's for its own products, products
+elementwise by exporting industry.
 
-**Sink-based** (counted the last time; BM eqs. 12-13 and 23-24): with ``z = B^F e_F`` the output
-needed to produce the flows ``F`` themselves (``e_F`` their total by exporting industry),
+**Sink-based** (counted the last time): with ``z = B^F e_F`` the output needed to produce the
+flows ``F`` themselves (``e_F`` their total by exporting industry),
 
-    DDC = m (A_sr z_r),   FDC = f (A_sr z_r),   DVA = m E - DDC,   FVA = f E - FDC,
-    REF = m A_sr (B^F Y_s)_r,   DAVAX = m (Y_sr + A_sr L_rr Y_rr).
+    (B5)  DDC = m (A_sr z_r),   FDC = f (A_sr z_r),   DVA = m E - DDC,   FVA = f E - FDC,
+    (B6)  REF = m A_sr (B^F Y_s)_r,   DAVAX = m (Y_sr + A_sr Ld_r Y_rr).
 
 Source and sink give the same totals per perimeter (``m^F e_F = m e_F - m A z``), different
 splits across the flows inside it.
 
 **Numerics: no extraction matrix is ever inverted.** ``A^F = A - E_P A_PQ E_Q'`` is a rank
 ``|P|`` change of ``A``, so by the Woodbury identity and ``A_PQ (I + L_QP A_PQ)^-1 = (I + A_PQ
-L_QP)^-1 A_PQ``,
+L_QP)^-1 A_PQ``
 
-    B^F_(.,P) = L_(.,P) K^-1,    B^F y = L y - L_(.,P) K^-1 A_PQ (L y)_Q,    K = I + A_PQ L_QP,
+    (B7)  B^F_(.,P) = L_(.,P) K^-1,   K = I + A_PQ L_QP   (|P| x |P|),
+    (B8)  B^F y = L y - L_(.,P) K^-1 A_PQ (L y)_Q.
 
-a ``|P| x |P|`` system. Per exporter ``s`` the columns ``L_(.,s)`` come from one solve with
-``k = |I_s|`` right-hand sides on the model's LU factors (``2 n^2 k``, ``2 n^3`` for all
-exporters); the bilateral ``A_sr L_rs`` for every partner are batched ``k x k`` products, the
-sector systems are the diagonal sub-blocks ``(A_(s,Q) L_(Q,s))[P_i, P_i]``. The importers'
-local inverses are factorised once each. Peak memory: the LU factors, the table's ``Z`` and
-``O(n k)``; time ``O(n^3)`` dominated by the triangular solves.
+The columns ``L_(.,s)`` of every exporter come from solves on the model's LU factors, several
+exporters at a time (``2 n^3`` flops in all); the bilateral ``A_sr L_rs`` for every partner are
+batched ``k x k`` products (``k = |I_s|``), the sector systems the diagonal sub-blocks
+``(A_(s,Q) L_(Q,s))[P_i, P_i]``; the importers' local inverses are factorised once each. Peak
+memory: the LU factors, the table's ``Z``, ``O(n k)`` and the result; time ``O(n^3)``.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal, cast
 
 import numpy as np
 import pandas as pd
 
+from karavan.core.gvc.domestic_leontief import DomesticLeontief
 from karavan.core.gvc.economies import (
-    BlocSpec,
+    BlocsSpec,
     Economies,
     TradeFlows,
     economies,
-    local_inverses,
     trade_flows,
     value_added_coefficients_residual,
 )
@@ -103,6 +112,7 @@ TERMS = (
     "GVCF",
 )
 _BASE = ("DAVAX", "REF", "DVA", "DDC", "FVA", "FDC")
+_CHUNK = 256  # right-hand sides per solve for the columns of L
 
 
 @dataclass(frozen=True, eq=False)
@@ -112,39 +122,34 @@ class _Prepared:
     econ: Economies
     v: Array  # value-added coefficients, n
     flows: TradeFlows
-    membership: Array  # n x E
     for_final_demand: Array  # n x E: L Y_d, output for economy d's final demand
-    home_absorbed: Array  # n: L_rr Y_rr for the industry's own economy r
+    home_absorbed: Array  # n: Ld_r Y_rr for the industry's own economy r
 
 
 def _prepare(model: LeontiefModel, econ: Economies) -> _Prepared:
     t = model.table
     v = value_added_coefficients_residual(t)
     flows = trade_flows(t, econ)
-    membership = econ.membership()
     Y_econ = t.Y_by_region @ econ.region_membership()
-    home = np.zeros(t.n)
-    for inv in local_inverses(model, econ, v):
-        home[inv.industries] = inv.solve(flows.domestic_final[inv.industries])
+    home = DomesticLeontief(model, econ).solve(flows.domestic_final)
     return _Prepared(
         econ=econ,
         v=v,
         flows=flows,
-        membership=membership,
         for_final_demand=model.solve(Y_econ),
         home_absorbed=home,
     )
 
 
-def _bilateral_blocks(Ae: Array, Bcol: Array, econ: Economies, R: int, S: int) -> Array:
+def _bilateral_blocks(Ae: Array, Lcol: Array, econ: Economies, R: int, S: int) -> Array:
     """``A_sr L_rs`` (k x k) for every economy ``r`` (zero for ``r = s``): E x k x k."""
     k = Ae.shape[0]
     if econ.count == R:  # every economy one region: one batched product
-        return np.asarray(np.matmul(Ae.reshape(k, R, S).transpose(1, 0, 2), Bcol.reshape(R, S, k)))
+        return np.asarray(np.matmul(Ae.reshape(k, R, S).transpose(1, 0, 2), Lcol.reshape(R, S, k)))
     out = np.empty((econ.count, k, k))
     for r in range(econ.count):
         ir = econ.industries(r)
-        np.matmul(Ae[:, ir], Bcol[ir], out=out[r])
+        np.matmul(Ae[:, ir], Lcol[ir], out=out[r])
     return out
 
 
@@ -160,34 +165,62 @@ def _sector_blocks(M: Array, S: int) -> Array:
     return np.asarray(np.einsum("aibi->iab", M.reshape(g, S, g, S)))
 
 
+def _leontief_columns(model: LeontiefModel, econ: Economies) -> Iterator[tuple[int, Array]]:
+    """``(e, L[:, I_e])`` for every economy, solving for several exporters at once (at least
+    ``_CHUNK`` right-hand sides per call, or all of a large bloc): fewer, larger ``getrs``."""
+    n = model.n
+    e = 0
+    while e < econ.count:
+        group = [e]
+        width = econ.industries(e).size
+        while group[-1] + 1 < econ.count and width < _CHUNK:
+            group.append(group[-1] + 1)
+            width += econ.industries(group[-1]).size
+        cols = np.concatenate([econ.industries(g) for g in group])
+        rhs = np.zeros((n, cols.size), order="F")
+        rhs[cols, np.arange(cols.size)] = 1.0
+        block = model.solve(rhs)
+        start = 0
+        for g in group:
+            k = econ.industries(g).size
+            yield g, block[:, start : start + k]
+            start += k
+        e = group[-1] + 1
+
+
 def _exporter(
-    model: LeontiefModel, prep: _Prepared, e: int, perspective: Perspective, level: Level
+    model: LeontiefModel,
+    prep: _Prepared,
+    e: int,
+    Lcol: Array,
+    perspective: Perspective,
+    level: Level,
 ) -> dict[str, Array]:
-    """The six base terms (``k x E`` each: exporting industry x importing economy) of ``e``."""
+    """The six base terms (``k x E`` each: exporting industry x importing economy) of ``e``,
+    from ``Lcol = L[:, I_e]``."""
     t = model.table
     econ = prep.econ
     n, S, R = t.n, econ.n_sectors, t.n_regions
     ix = econ.industries(e)
     k = ix.size
-    rhs = np.zeros((n, k))
-    rhs[ix, np.arange(k)] = 1.0
-    Bcol = model.solve(rhs)  # L[:, I_s]
-    m = prep.v[ix] @ Bcol[ix]
-    f = prep.v @ Bcol - m
+    # Below, only small BLAS calls (k x k) and plain numpy reductions: a multithreaded BLAS
+    # call per exporter would leave its worker threads spinning between the small ones.
+    m = prep.v[ix] @ Lcol[ix]
+    f = np.einsum("l,lj->j", prep.v, Lcol) - m
     Ae = t.Z[ix] * model.inv_x[None, :]  # A_(s, .)
     Ae[:, ix] = 0.0  # A_(s, Q): the foreign part only
-    M = prep.membership
     Ex = prep.flows.exports[ix]
-    direct = prep.flows.final[ix] + (Ae * prep.home_absorbed[None, :]) @ M  # Y_sr + A_sr L_rr Y_rr
-    ag = (Ae * prep.for_final_demand[:, e][None, :]) @ M  # A_sr (L Y_s)_r
 
     def partners(q: Array) -> Array:
         """``[A_sr q_r]_r``: k x E."""
-        return np.asarray((Ae * q[None, :]) @ M)
+        return econ.partner_sums(Ae * q[None, :])
+
+    direct = prep.flows.final[ix] + partners(prep.home_absorbed)  # Y_sr + A_sr Ld_r Y_rr
+    ag = partners(prep.for_final_demand[:, e])  # A_sr (L Y_s)_r
 
     mf = np.stack([m, f], axis=1)  # k x 2
     if level == "bilateral":
-        K = _bilateral_blocks(Ae, Bcol, econ, R, S)
+        K = _bilateral_blocks(Ae, Lcol, econ, R, S)
         K += np.eye(k)[None, :, :]
         if perspective == "source":
             x = _solve_stack(K.transpose(0, 2, 1), np.broadcast_to(mf, (econ.count, k, 2)))
@@ -198,15 +231,16 @@ def _exporter(
         ref_basis = y[:, :, 1].T
         return _sink_terms(m, f, Ex, direct, ddc_basis, ref_basis)
 
-    Msum = Ae @ Bcol  # A_(s,Q) L_(Q,s)
+    Msum = _bilateral_blocks(Ae, Lcol, econ, R, S).sum(axis=0)  # A_(s,Q) L_(Q,s)
     if level == "country":
         Kc = Msum + np.eye(k)
         if perspective == "source":
             xc = np.asarray(np.linalg.solve(Kc.T, mf), dtype=np.float64)
             return _source_terms(m, f, xc[:, :1], xc[:, 1:], Ex, direct, ag)
         yc = _solve_stack(Kc, np.stack([Ex.sum(axis=1), ag.sum(axis=1)], axis=1))
-        ddc_basis = partners(Bcol @ yc[:, 0])
-        ref_basis = ag - partners(Bcol @ yc[:, 1])
+        z = np.einsum("lj,jc->lc", Lcol, yc)
+        ddc_basis = partners(z[:, 0])
+        ref_basis = ag - partners(z[:, 1])
         return _sink_terms(m, f, Ex, direct, ddc_basis, ref_basis)
 
     # sector: P_i = the industries of sector i (one per member region)
@@ -224,13 +258,13 @@ def _exporter(
         mx, fx = to_local(x[:, :, 0]), to_local(x[:, :, 1])
         return _source_terms(m, f, mx[:, None], fx[:, None], Ex, direct, ag)
     y = _solve_stack(Ks, np.stack([by_sector(Ex.sum(axis=1)), by_sector(ag.sum(axis=1))], axis=2))
-    Bs = Bcol.reshape(n, g, S)
+    Ls = Lcol.reshape(n, g, S)
     sector_of = np.arange(k) % S
 
     def through(w: Array) -> Array:
         """``[A_(j,r) (L_(.,P_i) w_i)_r]`` for each row ``j`` in sector ``i``: k x E."""
-        z = np.einsum("lai,ia->li", Bs, w)  # n x S
-        return np.asarray((Ae * z[:, sector_of].T) @ M)
+        z = np.einsum("lai,ia->li", Ls, w)  # n x S
+        return econ.partner_sums(Ae * z[:, sector_of].T)
 
     ddc_basis = through(y[:, :, 0])
     ref_basis = ag - through(y[:, :, 1])
@@ -240,7 +274,7 @@ def _exporter(
 def _source_terms(
     m: Array, f: Array, mx: Array, fx: Array, Ex: Array, direct: Array, ag: Array
 ) -> dict[str, Array]:
-    """BM eqs. 20-22; ``mx``, ``fx`` are ``k x 1`` (one perimeter) or ``k x E`` (per partner)."""
+    """(B3)-(B4); ``mx``, ``fx`` are ``k x 1`` (one perimeter) or ``k x E`` (per partner)."""
     dva = mx * Ex
     fva = fx * Ex
     return {
@@ -256,7 +290,7 @@ def _source_terms(
 def _sink_terms(
     m: Array, f: Array, Ex: Array, direct: Array, ddc_basis: Array, ref_basis: Array
 ) -> dict[str, Array]:
-    """BM eqs. 23-24: ``ddc_basis = A_sr z_r``, ``ref_basis = A_sr (B^F Y_s)_r``."""
+    """(B5)-(B6): ``ddc_basis = A_sr z_r``, ``ref_basis = A_sr (B^F Y_s)_r``."""
     mm, ff = m[:, None], f[:, None]
     ddc = mm * ddc_basis
     fdc = ff * ddc_basis
@@ -270,26 +304,21 @@ def _sink_terms(
     }
 
 
-def _complete(base: dict[str, Array], exports: Array) -> dict[str, Array]:
-    rex = base["DVA"] - base["DAVAX"] - base["REF"]
-    gvcb = base["DDC"] + base["FVA"] + base["FDC"]
-    gvcf = rex + base["REF"]
-    return {
-        "EXGR": exports,
-        "DC": base["DVA"] + base["DDC"],
-        "DVA": base["DVA"],
-        "VAX": base["DAVAX"] + rex,
-        "DAVAX": base["DAVAX"],
-        "REX": rex,
-        "REF": base["REF"],
-        "DDC": base["DDC"],
-        "FC": base["FVA"] + base["FDC"],
-        "FVA": base["FVA"],
-        "FDC": base["FDC"],
-        "GVC": gvcb + gvcf,
-        "GVCB": gvcb,
-        "GVCF": gvcf,
-    }
+def _complete(base: dict[str, Array], exports: Array) -> Array:
+    """All :data:`TERMS` from the base terms of one exporter: ``k x E x len(TERMS)``."""
+    out = np.empty((*exports.shape, len(TERMS)))
+    col = {name: out[:, :, i] for i, name in enumerate(TERMS)}
+    col["EXGR"][...] = exports
+    for name in _BASE:
+        col[name][...] = base[name]
+    col["REX"][...] = base["DVA"] - base["DAVAX"] - base["REF"]
+    col["VAX"][...] = base["DAVAX"] + col["REX"]
+    col["DC"][...] = base["DVA"] + base["DDC"]
+    col["FC"][...] = base["FVA"] + base["FDC"]
+    col["GVCB"][...] = base["DDC"] + base["FVA"] + base["FDC"]
+    col["GVCF"][...] = col["REX"] + base["REF"]
+    col["GVC"][...] = col["GVCB"] + col["GVCF"]
+    return out
 
 
 def borin_mancini(
@@ -297,7 +326,7 @@ def borin_mancini(
     *,
     perspective: Perspective = "source",
     level: Level = "country",
-    blocs: BlocSpec = None,
+    blocs: BlocsSpec = None,
     by_flow: bool = False,
 ) -> pd.DataFrame:
     """Borin-Mancini decomposition of every economy's gross exports (module docstring).
@@ -322,14 +351,12 @@ def borin_mancini(
             f"{econ.count} ({', '.join(econ.labels)}) once blocs are merged"
         )
     prep = _prepare(model, econ)
-    E, n = econ.count, t.n
-    full = {name: np.zeros((n, E)) for name in _BASE}
-    for e in range(E):
-        ix = econ.industries(e)
-        for name, values in _exporter(model, prep, e, perspective, level).items():
-            full[name][ix] = values
-    terms = _complete(full, prep.flows.exports)
-    frame = _frame(econ, t.sectors, terms, level, by_flow)
+    out = _Rows(econ, t.sectors, level, by_flow)
+    for e, Lcol in _leontief_columns(model, econ):
+        base = _exporter(model, prep, e, Lcol, perspective, level)
+        exports = prep.flows.exports[econ.industries(e)]
+        out.add(e, _complete(base, exports))
+    frame = out.frame()
     frame.attrs.update(
         method="Borin and Mancini (2023)",
         perspective=perspective,
@@ -340,35 +367,59 @@ def borin_mancini(
     return frame
 
 
-def _frame(
-    econ: Economies,
-    sectors: tuple[str, ...],
-    terms: dict[str, Array],
-    level: Level,
-    by_flow: bool,
-) -> pd.DataFrame:
-    E, S = econ.count, econ.n_sectors
-    labels = np.asarray(econ.labels, dtype=object)
-    cube = {k: econ.by_economy_sector(v) for k, v in terms.items()}  # E x S x E (importer)
-    if by_flow:
-        s_idx, i_idx, r_idx = np.nonzero(
-            np.broadcast_to(~np.eye(E, dtype=bool)[:, None, :], (E, S, E))
-        )
-        index = pd.MultiIndex.from_arrays(
-            [labels[s_idx], np.asarray(sectors, dtype=object)[i_idx], labels[r_idx]],
-            names=["exporter", "sector", "importer"],
-        )
-        return pd.DataFrame({k: c[s_idx, i_idx, r_idx] for k, c in cube.items()}, index=index)
-    if level == "country":
-        return pd.DataFrame(
-            {k: c.sum(axis=(1, 2)) for k, c in cube.items()},
-            index=pd.Index(econ.labels, name="exporter"),
-        )
-    if level == "bilateral":
-        s_idx, r_idx = np.nonzero(~np.eye(E, dtype=bool))
-        index = pd.MultiIndex.from_arrays(
-            [labels[s_idx], labels[r_idx]], names=["exporter", "importer"]
-        )
-        return pd.DataFrame({k: c.sum(axis=1)[s_idx, r_idx] for k, c in cube.items()}, index=index)
-    index = pd.MultiIndex.from_product([econ.labels, sectors], names=["exporter", "sector"])
-    return pd.DataFrame({k: c.sum(axis=2).reshape(E * S) for k, c in cube.items()}, index=index)
+class _Rows:
+    """The result rows, filled exporter by exporter (no ``n x E`` array of every term is kept:
+    only the rows asked for)."""
+
+    def __init__(
+        self, econ: Economies, sectors: tuple[str, ...], level: Level, by_flow: bool
+    ) -> None:
+        E, S, T = econ.count, econ.n_sectors, len(TERMS)
+        self.econ, self.sectors, self.level, self.by_flow = econ, sectors, level, by_flow
+        shape = {"country": (E, T), "bilateral": (E, E - 1, T), "sector": (E, S, T)}[level]
+        self.values = np.empty((E, S, E - 1, T) if by_flow else shape)
+
+    def add(self, e: int, terms: Array) -> None:
+        """``terms``: exporter ``e``'s industries x importing economies x :data:`TERMS`."""
+        S = self.econ.n_sectors
+        k, E, T = terms.shape
+        by_sector = terms.reshape(k // S, S, E, T).sum(axis=0)  # members summed: S x E x T
+        foreign = np.delete(by_sector, e, axis=1)  # S x (E - 1) x T
+        if self.by_flow:
+            self.values[e] = foreign
+        elif self.level == "country":
+            self.values[e] = foreign.sum(axis=(0, 1))
+        elif self.level == "bilateral":
+            self.values[e] = foreign.sum(axis=0)
+        else:
+            self.values[e] = foreign.sum(axis=1)
+
+    def frame(self) -> pd.DataFrame:
+        econ, sectors = self.econ, self.sectors
+        E, S, T = econ.count, econ.n_sectors, len(TERMS)
+        exporter = np.arange(E)
+        partner = np.asarray([[r for r in range(E) if r != s] for s in range(E)], dtype=np.intp)
+        index: pd.Index
+        if self.by_flow:
+            codes = [
+                np.repeat(exporter, S * (E - 1)),
+                np.tile(np.repeat(np.arange(S), E - 1), E),
+                np.repeat(partner[:, None, :], S, axis=1).reshape(-1),
+            ]
+            index = pd.MultiIndex(
+                levels=[econ.labels, sectors, econ.labels],
+                codes=cast(Any, codes),
+                names=["exporter", "sector", "importer"],
+            )
+        elif self.level == "country":
+            index = pd.Index(econ.labels, name="exporter")
+        elif self.level == "bilateral":
+            index = pd.MultiIndex(
+                levels=[econ.labels, econ.labels],
+                codes=cast(Any, [np.repeat(exporter, E - 1), partner.reshape(-1)]),
+                names=["exporter", "importer"],
+            )
+        else:
+            index = pd.MultiIndex.from_product([econ.labels, sectors], names=["exporter", "sector"])
+        values = self.values.reshape(len(index), T)
+        return pd.DataFrame(values, index=index, columns=pd.Index(TERMS), copy=False)

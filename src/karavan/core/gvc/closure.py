@@ -2,11 +2,12 @@
 
 A *bloc* is any group of the table's regions (a name from :data:`karavan.core.BLOCS` such as
 ``EAEU``, or a list); members the table does not resolve are skipped and reported
-(:class:`Bloc`). ``B`` below is the set of (region, sector) industries of the members present,
-``N`` the rest; ``v = (V'1) / x`` the value-added coefficients (all components), ``L`` the
-Leontief inverse of the table *as published*: members are summed only after the solve, never
-aggregated into one region first (that would change ``A`` and hence ``L`` unless the members
-share one input structure, Miller and Blair 2009, sec. 4.3).
+(:func:`karavan.core.gvc.economies.resolve_bloc`). ``B`` below is the set of (region, sector)
+industries of the members present, ``N`` the rest; ``v = (V'1) / x`` the value-added
+coefficients (all components), ``L`` the Leontief inverse of the table *as published*: members
+are summed only after the solve, never aggregated into one region first (that would change
+``A`` and hence ``L`` unless the members share one input structure, Miller and Blair 2009,
+sec. 4.3).
 
 **Final demand** (Johnson and Noguera 2012, eq. 5; TiVA's ``FD_VA``). With
 ``y_B = sum_{r in B} Y_r`` the bloc's final use (all categories)::
@@ -50,98 +51,30 @@ s)]`` with ``e_j`` member ``j``'s exports to non-members; ``sum M_fd = sum_B d``
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
 
-from karavan.core.aggregation import BLOCS
 from karavan.core.exports import final_exports_array, intermediate_exports_array
+from karavan.core.gvc.economies import Bloc, BlocSpec, resolve_bloc
 from karavan.core.leontief import LeontiefModel
 from karavan.core.multipliers import value_added_coefficients
 from karavan.core.table import Array, MRIOTable
-from karavan.errors import ConcordanceError, LabelError, TableError
+from karavan.errors import LabelError, TableError
 
 __all__ = [
-    "Bloc",
-    "BlocSpec",
     "ClosureIndicators",
-    "bloc_members",
     "closure_indicators",
     "closure_series",
     "extra_bloc_exports",
-    "resolve_bloc",
     "value_added_leakage",
     "value_added_linkage",
 ]
 
 Use = Literal["final_demand", "exports"]
-
-
-@dataclass(frozen=True)
-class Bloc:
-    """A group of regions as a table resolves it: ``present`` are regions of the table (in the
-    order of ``members``), ``absent`` the members it does not resolve (inside an aggregate such
-    as a rest-of-world region, or missing)."""
-
-    name: str
-    members: tuple[str, ...]
-    present: tuple[str, ...]
-    absent: tuple[str, ...]
-
-    def mask(self, table: MRIOTable) -> np.ndarray[Any, np.dtype[np.bool_]]:
-        """Industries (region-major) of the members present."""
-        return np.repeat(np.isin(np.asarray(table.regions), self.present), table.n_sectors)
-
-
-BlocSpec = str | Iterable[str] | Bloc
-"""A bloc: a name from :data:`~karavan.core.aggregation.BLOCS`, a list of regions or a
-:class:`Bloc` (re-resolved against the table at hand)."""
-
-
-def bloc_members(
-    regions: Sequence[str], members: Iterable[str]
-) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """``(present, absent)``: the members that are regions of their own in ``regions`` and the
-    ones that are not. Both keep the order of ``members`` (duplicates dropped)."""
-    have = set(regions)
-    wanted = tuple(dict.fromkeys(members))
-    return tuple(m for m in wanted if m in have), tuple(m for m in wanted if m not in have)
-
-
-def resolve_bloc(regions: Sequence[str], bloc: BlocSpec, *, name: str | None = None) -> Bloc:
-    """The bloc ``bloc`` among ``regions``; members absent from them are skipped and reported.
-
-    A string names a bloc of :data:`~karavan.core.aggregation.BLOCS` (case-insensitive); any
-    other group is given as a list of regions (named ``name``, by default ``A+B+...``). Raises
-    :class:`~karavan.errors.ConcordanceError` for an unknown bloc name, an empty list, or a bloc
-    with no member among ``regions``.
-    """
-    if isinstance(bloc, Bloc):
-        members, label = bloc.members, name or bloc.name
-    elif isinstance(bloc, str):
-        known = {k.upper(): k for k in BLOCS}
-        key = known.get(bloc.strip().upper())
-        if key is None:
-            raise ConcordanceError(
-                f"unknown bloc {bloc!r}: known blocs are {', '.join(BLOCS)}; "
-                "pass a list of regions for any other group"
-            )
-        members, label = BLOCS[key], name or key
-    else:
-        members = tuple(dict.fromkeys(str(m) for m in bloc))
-        label = name or "+".join(members)
-    if not members:
-        raise ConcordanceError("a bloc needs at least one member region; got none")
-    present, absent = bloc_members(regions, members)
-    if not present:
-        raise ConcordanceError(
-            f"bloc {label!r} has no member among the table's regions: members "
-            f"{', '.join(members)}; the table has {', '.join(regions)}"
-        )
-    return Bloc(name=label, members=tuple(members), present=present, absent=absent)
 
 
 def extra_bloc_exports(table: MRIOTable, bloc: BlocSpec) -> pd.DataFrame:
@@ -338,9 +271,9 @@ def closure_indicators(
 
     One solve ``L [Y_1 .. Y_R, e_1 .. e_m]`` on the model's factorisation (``R`` regions, ``m``
     members present) and two smaller factorisations, ``I - A_BB`` and ``I - A_NN``, for the
-    first-crossing split. Raises :class:`~karavan.errors.ConcordanceError` when no member is a
-    region of the table and :class:`~karavan.errors.TableError` when the bloc's final use
-    embodies no value added.
+    first-crossing split. Raises :class:`~karavan.errors.BlocError` (a ``ConcordanceError``)
+    when no member is a region of the table and :class:`~karavan.errors.TableError` when the
+    bloc's final use embodies no value added.
     """
     t = model.table
     b = resolve_bloc(t.regions, bloc, name=name)

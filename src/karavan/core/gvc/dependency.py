@@ -39,7 +39,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from karavan.core.gvc.closure import Bloc, BlocSpec, resolve_bloc
+from karavan.core.gvc.economies import Bloc, BlocSpec, resolve_bloc
 from karavan.core.leontief import LeontiefModel
 from karavan.core.multipliers import value_added_coefficients
 from karavan.core.table import Array, MRIOTable

@@ -1,4 +1,4 @@
-"""Region blocks of a table and the local (domestic) Leontief inverses of its regions.
+"""Region blocks of a table and the local (domestic) Leontief inverses of its economies.
 
 The gross-export decompositions of Koopman, Wang and Wei (2014) and Wang, Wei and Zhu (2013)
 split the coefficient matrix ``A`` (n x n, ``n = G N`` for ``G`` regions of ``N`` sectors) into
@@ -8,13 +8,15 @@ inverse ``B = (I - A)^-1`` (Karavan's ``L``), they use each region's *local* Leo
     ``L_ss = (I - A_ss)^-1``
 
 which counts the output that a region's own production network needs, imports held fixed.
-:class:`DomesticLeontief` factorises each ``N x N`` block ``I - A_ss`` once (LAPACK ``getrf``)
-and applies ``L_ss`` or ``L_ss'`` to every region's part of a vector or matrix at once, i.e. the
-block-diagonal ``L = diag(L_11, ..., L_GG)`` of decompr's ``load_tables_vectors``, without
-forming it.
+:class:`DomesticLeontief` factorises each block ``I - A_ss`` once (LAPACK ``getrf``) and applies
+``L_ss`` or ``L_ss'`` to every economy's part of a vector or matrix at once, i.e. the
+block-diagonal ``L = diag(L_11, ..., L_GG)`` of decompr's ``load_tables_vectors`` (exvatools'
+``Ld``), without forming it. An economy is a region or a bloc of regions
+(:class:`~karavan.core.gvc.economies.Economies`): for a bloc, ``A_ss`` is the block of all its
+members' industries, and the bloc's local inverse counts the output of its internal network.
 
 Notation shared by the decomposition modules (``karavan.core.gvc.wwz``, ``.kww``,
-``.leontief_decomposition``):
+``.leontief_decomposition``; ``.tiva`` and ``.borin_mancini`` use the local inverses too):
 
 - ``v``   value added per unit of output, ``V 1 / x`` (0 where ``x = 0``);
 - ``Y_r`` final use of region ``r`` (all categories), a column of ``Y_by_region``;
@@ -30,6 +32,7 @@ import numpy as np
 from scipy.linalg import lapack
 
 from karavan.core.exports import final_exports_array, intermediate_exports_array
+from karavan.core.gvc.economies import Economies, Index, economies
 from karavan.core.leontief import LeontiefModel
 from karavan.core.multipliers import _per_output
 from karavan.core.table import Array, MRIOTable
@@ -93,59 +96,89 @@ class TradeBlocks:
 
 
 class DomesticLeontief:
-    """The local Leontief inverses ``L_ss = (I - A_ss)^-1`` of every region, factorised once.
+    """The local Leontief inverses ``L_ss = (I - A_ss)^-1`` of every economy, factorised once.
 
-    Memory: ``G`` factorisations of ``N x N`` blocks (one ``n x N`` array in all).
+    ``econ`` partitions the table's regions into economies (regions, or blocs merged into one;
+    :func:`~karavan.core.gvc.economies.economies`); by default each region is one. ``A_ss`` is
+    the block of ``A`` on economy ``s``'s industries (``Economies.industries``), and the
+    solves apply ``diag(L_11, ..., L_EE)``, block by block, to every economy's rows at once.
+
+    Memory: one ``k x k`` factorisation per economy of ``k`` industries (``n N`` values in all
+    when every economy is one region).
 
     Raises
     ------
     NotProductiveError
-        If some ``I - A_ss`` is singular (possible only when ``A`` has negative entries or a
-        region's own coefficients sum to 1 or more), naming the region and the industry.
+        If some ``I - A_ss`` is singular (possible only when ``A`` has negative entries or an
+        economy's own coefficients sum to 1 or more), naming the region or bloc and the
+        industry.
     """
 
-    __slots__ = ("G", "N", "_factors", "_pivots")
+    __slots__ = ("_factors", "_pivots", "_rows")
 
-    def __init__(self, model: LeontiefModel) -> None:
+    def __init__(self, model: LeontiefModel, econ: Economies | None = None) -> None:
         t = model.table
-        self.G, self.N = t.n_regions, t.n_sectors
-        N = self.N
+        if econ is None:
+            econ = economies(t)
+        self._rows: list[slice | Index] = []
         self._factors: list[Array] = []
         self._pivots: list[np.ndarray[Any, np.dtype[np.int32]]] = []
-        for r in range(self.G):
-            cols = slice(r * N, (r + 1) * N)
-            block = np.asfortranarray(-(t.Z[cols, cols] * model.inv_x[None, cols]))
-            block.flat[:: N + 1] += 1.0
+        for e, label in enumerate(econ.labels):
+            ix = econ.industries(e)
+            rows = _as_slice(ix)
+            k = ix.size
+            Z_ss = t.Z[rows, rows] if isinstance(rows, slice) else t.Z[np.ix_(ix, ix)]
+            block = np.asfortranarray(-(Z_ss * model.inv_x[None, rows]))
+            block.flat[:: k + 1] += 1.0
             lu, piv, info = lapack.dgetrf(block, overwrite_a=True)
             if info > 0:
-                j = r * N + info - 1
+                kind = "region" if econ.members[e] == (label,) else "bloc"
                 raise NotProductiveError(
-                    f"the domestic block I - A_ss of region {t.regions[r]!r} is singular: "
-                    f"U[{info - 1},{info - 1}] is zero (industry {t.industry_label(j)}); "
-                    "its local Leontief inverse L_ss = (I - A_ss)^-1 does not exist"
+                    f"the domestic block I - A_ss of {kind} {label!r} is singular: "
+                    f"U[{info - 1},{info - 1}] is zero (industry "
+                    f"{t.industry_label(int(ix[info - 1]))}); its local Leontief inverse "
+                    "L_ss = (I - A_ss)^-1 does not exist"
                 )
+            self._rows.append(rows)
             self._factors.append(np.asarray(lu))
             self._pivots.append(piv)
 
     def _apply(self, rhs: Any, trans: int) -> Array:
         b = np.asarray(rhs, dtype=np.float64)
         out = np.empty_like(b)
-        N = self.N
-        for r in range(self.G):
-            rows = slice(r * N, (r + 1) * N)
-            x, info = lapack.dgetrs(self._factors[r], self._pivots[r], b[rows], trans=trans)
+        for rows, lu, piv in zip(self._rows, self._factors, self._pivots, strict=True):
+            x, info = lapack.dgetrs(lu, piv, b[rows], trans=trans)
             assert info == 0
             out[rows] = x
         return out
 
     def solve(self, rhs: Any) -> Array:
-        """``diag(L_11, ..., L_GG) rhs``: each region's rows solved with its own block."""
+        """``diag(L_11, ..., L_EE) rhs``: each economy's rows solved with its own block."""
         return self._apply(rhs, 0)
 
     def solve_transposed(self, rhs: Any) -> Array:
-        """``diag(L_11, ..., L_GG)' rhs``; for coefficients ``c``, the row ``c_s L_ss`` per
-        region, e.g. the local value-added multipliers ``V_s L_ss`` for ``c = v``."""
+        """``diag(L_11, ..., L_EE)' rhs``; for coefficients ``c``, the row ``c_s L_ss`` per
+        economy, e.g. the local value-added multipliers ``V_s L_ss`` for ``c = v``."""
         return self._apply(rhs, 1)
+
+    def diagonal(self) -> Array:
+        """``L_ss[j, j]`` for every industry ``j`` (n). The one quantity that needs the columns
+        of ``L_ss``: each economy's block is solved against its identity in turn (``k^3``
+        flops), and only the diagonal is kept."""
+        n = sum(lu.shape[0] for lu in self._factors)
+        out = np.empty(n)
+        for rows, lu, piv in zip(self._rows, self._factors, self._pivots, strict=True):
+            inverse, info = lapack.dgetrs(lu, piv, np.eye(lu.shape[0]))
+            assert info == 0
+            out[rows] = np.diag(inverse)
+        return out
+
+
+def _as_slice(ix: Index) -> slice | Index:
+    """A run of consecutive industries as a slice (views, not copies), else the index."""
+    if ix.size and ix[-1] - ix[0] == ix.size - 1:
+        return slice(int(ix[0]), int(ix[-1]) + 1)
+    return ix
 
 
 def coefficient_rows(model: LeontiefModel, rows: slice) -> Array:

@@ -16,43 +16,118 @@ industries ``I_s``, ``A_sr`` is the block of ``A`` with rows in ``I_s`` and colu
   ``E[j, r] = sum_(k in I_r) Z[j, k] + sum_(c: categories of regions of r) Y[j, c]``
   (intermediate plus final; Wang, Wei and Zhu 2013, eq. 1);
 - value-added coefficients ``v = (x - 1'Z) / x`` (0 where ``x = 0``): value added taken as
-  output less intermediate inputs, so that ``v' L = 1'`` holds exactly (Miller and Blair 2009,
-  eq. 2.7 and sec. 6.5) and every decomposition adds up to gross exports to machine precision.
-  For a table that balances (``MRIOTable.validate``) this is ``1'V / x``;
-- the local Leontief inverse of ``s``: ``L_ss = (I - A_ss)^-1``, one LU factorisation of the
-  domestic block per economy (Borin and Mancini 2023, eq. 4; OECD TiVA guide, sec. 2.2).
+  output less intermediate inputs, ``v' = 1' - 1'A``, so that ``v' L = 1'`` holds exactly
+  (``L = I + A L``) for every industry with output, and every decomposition adds up to gross
+  exports to machine precision. For a table that balances (``MRIOTable.validate``) this is
+  ``1'V / x``; where the published ``V`` differs (rounding), the residual is what is used;
+- the local (domestic) Leontief inverse of ``s``: ``Ld_s = (I - A_ss)^-1``, exvatools' ``Ld``,
+  one LU factorisation of the domestic block per economy
+  (:class:`karavan.core.gvc.domestic_leontief.DomesticLeontief`); the global inverse is ``L =
+  (I - A)^-1`` with blocks ``L_sr`` (``docs/glossary.md``).
+
+**Blocs** are resolved once, here (:func:`resolve_bloc`), for the closure indicators (one bloc)
+and for the economies of the TiVA and Borin-Mancini measures (several).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-import scipy.linalg
 
 from karavan.core.aggregation import BLOCS
-from karavan.core.leontief import LeontiefModel
 from karavan.core.table import Array, MRIOTable
-from karavan.errors import LabelError
+from karavan.errors import BlocError, LabelError
 
 __all__ = [
+    "Bloc",
     "BlocSpec",
+    "BlocsSpec",
     "Economies",
     "TradeFlows",
+    "bloc_members",
     "economies",
-    "local_inverses",
+    "resolve_bloc",
     "trade_flows",
     "value_added_coefficients_residual",
 ]
 
 Index = np.ndarray[Any, np.dtype[np.intp]]
 
-BlocSpec = Mapping[str, Sequence[str]] | Sequence[str] | None
-"""Blocs as ``{name: member regions}``, or as names of :data:`karavan.core.BLOCS`."""
+
+# ---------------------------------------------------------------------- blocs
+@dataclass(frozen=True)
+class Bloc:
+    """A group of regions as a table resolves it: ``present`` are regions of the table (in the
+    order of ``members``), ``absent`` the members it does not resolve (inside an aggregate such
+    as a rest-of-world region, or missing)."""
+
+    name: str
+    members: tuple[str, ...]
+    present: tuple[str, ...]
+    absent: tuple[str, ...]
+
+    def mask(self, table: MRIOTable) -> np.ndarray[Any, np.dtype[np.bool_]]:
+        """Industries (region-major) of the members present."""
+        return np.repeat(np.isin(np.asarray(table.regions), self.present), table.n_sectors)
 
 
+BlocSpec = str | Iterable[str] | Bloc
+"""One bloc: a name from :data:`~karavan.core.aggregation.BLOCS`, a list of regions or a
+:class:`Bloc` (re-resolved against the table at hand)."""
+
+BlocsSpec = Mapping[str, Iterable[str]] | Sequence[str] | None
+"""Several blocs: ``{name: member regions}``, or names of :data:`karavan.core.BLOCS`."""
+
+
+def bloc_members(
+    regions: Sequence[str], members: Iterable[str]
+) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """``(present, absent)``: the members that are regions of their own in ``regions`` and the
+    ones that are not. Both keep the order of ``members`` (duplicates dropped)."""
+    have = set(regions)
+    wanted = tuple(dict.fromkeys(members))
+    return tuple(m for m in wanted if m in have), tuple(m for m in wanted if m not in have)
+
+
+def resolve_bloc(regions: Sequence[str], bloc: BlocSpec, *, name: str | None = None) -> Bloc:
+    """The bloc ``bloc`` among ``regions``; members absent from them are skipped and reported.
+
+    A string names a bloc of :data:`~karavan.core.aggregation.BLOCS` (case-insensitive); any
+    other group is given as a list of regions (named ``name``, by default ``A+B+...``). Raises
+    :class:`~karavan.errors.BlocError` (a :class:`~karavan.errors.LabelError` and a
+    :class:`~karavan.errors.ConcordanceError`) for an unknown bloc name, an empty list, or a
+    bloc with no member among ``regions``.
+    """
+    if isinstance(bloc, Bloc):
+        members, label = bloc.members, name or bloc.name
+    elif isinstance(bloc, str):
+        known = {k.upper(): k for k in BLOCS}
+        key = known.get(bloc.strip().upper())
+        if key is None:
+            raise BlocError(
+                f"unknown bloc {bloc!r}: known blocs are {', '.join(BLOCS)}; "
+                "pass a list of regions (or {name: member regions}) for any other group"
+            )
+        members, label = BLOCS[key], name or key
+    else:
+        members = tuple(dict.fromkeys(str(m) for m in bloc))
+        label = name or "+".join(members)
+    if not members:
+        what = f"bloc {label!r}" if label else "the bloc"
+        raise BlocError(f"{what} lists no member regions; a bloc needs at least one")
+    present, absent = bloc_members(regions, members)
+    if not present:
+        raise BlocError(
+            f"bloc {label!r} has no member among the table's regions: it lists "
+            f"{', '.join(members)}; the table has {', '.join(regions)}"
+        )
+    return Bloc(name=label, members=tuple(members), present=present, absent=absent)
+
+
+# ---------------------------------------------------------------------- economies
 @dataclass(frozen=True, eq=False)
 class Economies:
     """A partition of a table's regions into economies (regions, or blocs merged into one).
@@ -97,59 +172,56 @@ class Economies:
         out[np.arange(self.region_economy.size), self.region_economy] = 1.0
         return out
 
+    def partner_sums(self, values: Array) -> Array:
+        """Sum the columns (industries) of a ``k x n`` array by economy: ``k x E``. Plain numpy
+        reductions, no BLAS call."""
+        k = values.shape[0]
+        R, S = self.region_economy.size, self.n_sectors
+        by_region = values.reshape(k, R, S).sum(axis=2)
+        if self.count == R:  # one region per economy, in table order
+            return np.asarray(by_region)
+        out = np.zeros((self.count, k))
+        np.add.at(out, self.region_economy, by_region.T)
+        return np.asarray(out.T)
+
     def by_economy_sector(self, values: Array) -> Array:
         """Sum rows of an ``n x m`` (or ``n``) array into ``E x S x m`` (or ``E x S``) groups."""
         R, S = self.region_economy.size, self.n_sectors
-        v = values.reshape(R, S, -1)
-        out = np.zeros((self.count, S, v.shape[2]))
-        np.add.at(out, self.region_economy, v)
-        return out if values.ndim > 1 else out[:, :, 0]
+        flat = values.reshape(R, -1)
+        out = (self.region_membership().T @ flat).reshape(self.count, S, -1)
+        return np.asarray(out if values.ndim > 1 else out[:, :, 0])
 
     def by_economy(self, values: Array) -> Array:
         """Sum rows of an ``n x m`` (or ``n``) array by economy."""
         return np.asarray(self.by_economy_sector(values).sum(axis=1))
 
 
-def _resolve(blocs: BlocSpec) -> dict[str, tuple[str, ...]]:
+def _blocs(regions: Sequence[str], blocs: BlocsSpec) -> list[Bloc]:
     if blocs is None:
-        return {}
+        return []
     if isinstance(blocs, str):
         blocs = [blocs]
     if isinstance(blocs, Mapping):
-        return {str(k): tuple(str(m) for m in v) for k, v in blocs.items()}
-    out: dict[str, tuple[str, ...]] = {}
-    for name in blocs:
-        if name not in BLOCS:
-            raise LabelError(
-                f"unknown bloc {name!r}; known blocs are {sorted(BLOCS)}, or pass "
-                "{name: member regions}"
-            )
-        out[name] = BLOCS[name]
-    return out
+        return [resolve_bloc(regions, list(v), name=str(k)) for k, v in blocs.items()]
+    return [resolve_bloc(regions, str(name)) for name in blocs]
 
 
-def economies(table: MRIOTable, blocs: BlocSpec = None) -> Economies:
+def economies(table: MRIOTable, blocs: BlocsSpec = None) -> Economies:
     """Partition ``table``'s regions: each bloc becomes one economy, every other region its own.
 
-    Members absent from the table are skipped (listed in ``Economies.absent``). Raises
-    :class:`~karavan.errors.LabelError` for a bloc without members in the table, a region in two
-    blocs, or a bloc name that is a region outside the bloc or another bloc's name.
+    Each bloc is resolved by :func:`resolve_bloc`: members absent from the table are skipped
+    (listed in ``Economies.absent``); an unknown bloc name, or a bloc without members in the
+    table, raises :class:`~karavan.errors.BlocError`. A region in two blocs, or a bloc name that
+    is a region outside the bloc or another bloc's name, raises
+    :class:`~karavan.errors.LabelError`.
     """
-    spec = _resolve(blocs)
     regions = table.regions
     owner: dict[str, str] = {}
     present: dict[str, tuple[str, ...]] = {}
     absent: dict[str, tuple[str, ...]] = {}
-    for name, wanted in spec.items():
-        listed = tuple(dict.fromkeys(wanted))
-        if not listed:
-            raise LabelError(f"bloc {name!r} lists no member regions")
-        have = tuple(r for r in regions if r in listed)  # table order
-        if not have:
-            raise LabelError(
-                f"bloc {name!r} has no member among the table's regions: it lists "
-                f"{list(listed)}, the table has {list(regions)}"
-            )
+    for b in _blocs(regions, blocs):
+        name = b.name
+        have = tuple(r for r in regions if r in b.present)  # table order
         for r in have:
             if r in owner:
                 raise LabelError(f"region {r!r} is in two blocs: {owner[r]!r} and {name!r}")
@@ -159,7 +231,7 @@ def economies(table: MRIOTable, blocs: BlocSpec = None) -> Economies:
                 f"bloc name {name!r} is a region of the table outside the bloc; rename the bloc"
             )
         present[name] = have
-        absent[name] = tuple(r for r in listed if r not in have)
+        absent[name] = b.absent
     labels: list[str] = []
     members: list[tuple[str, ...]] = []
     region_economy = np.empty(len(regions), dtype=np.intp)
@@ -218,39 +290,3 @@ def trade_flows(table: MRIOTable, econ: Economies) -> TradeFlows:
     inter[rows, own] = 0.0
     final[rows, own] = 0.0
     return TradeFlows(inter, final, dom_inter, dom_final)
-
-
-@dataclass(frozen=True, eq=False)
-class LocalInverse:
-    """LU factors of ``I - A_ss`` for one economy, with ``v_s' L_ss`` and ``diag(L_ss)``."""
-
-    industries: Index
-    lu: tuple[Array, Any]
-    va_multiplier: Array  # v_s' L_ss (1 x k)
-    diagonal: Array  # L_ss[j, j]
-
-    def solve(self, rhs: Array) -> Array:
-        """``L_ss rhs``."""
-        return np.asarray(scipy.linalg.lu_solve(self.lu, rhs, check_finite=False))
-
-
-def local_inverses(model: LeontiefModel, econ: Economies, v: Array) -> list[LocalInverse]:
-    """Factorise ``I - A_ss`` once per economy (``k^3`` each, ``k`` its industries)."""
-    t = model.table
-    out = []
-    for e in range(econ.count):
-        ix = econ.industries(e)
-        k = ix.size
-        block = -t.Z[np.ix_(ix, ix)] * model.inv_x[ix][None, :]
-        block[np.diag_indices(k)] += 1.0
-        lu = scipy.linalg.lu_factor(block, check_finite=False)
-        inverse = scipy.linalg.lu_solve(lu, np.eye(k), check_finite=False)
-        out.append(
-            LocalInverse(
-                industries=ix,
-                lu=lu,
-                va_multiplier=np.asarray(v[ix] @ inverse),
-                diagonal=np.asarray(np.diag(inverse).copy()),
-            )
-        )
-    return out

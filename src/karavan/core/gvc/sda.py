@@ -55,7 +55,7 @@ import numpy as np
 import pandas as pd
 from scipy.linalg import lu_factor, lu_solve
 
-from karavan.core.gvc.closure import Bloc, BlocSpec, resolve_bloc
+from karavan.core.gvc.economies import Bloc, BlocSpec, resolve_bloc
 from karavan.core.leontief import _inverse_output
 from karavan.core.multipliers import value_added_coefficients
 from karavan.core.table import Array, MRIOTable

@@ -1,55 +1,56 @@
 """OECD Trade in Value Added (TiVA) indicators, per economy (country or bloc), partner and sector.
 
-Definitions follow the *Guide to OECD's Trade in Value Added (TiVA) Indicators* (OECD, 2021
-edition, secs. 4-6; the 2023 edition keeps them), written here for economies ``c`` (exporter or
-absorber) and ``p`` (partner), with ``v`` the value-added coefficients, ``L`` the global Leontief
-inverse, ``L_cc`` the local one and ``E_c = sum_p E_cp`` the gross exports of ``c``'s industries
-(:mod:`karavan.core.gvc.economies`). Amounts are in the table's currency and unit, shares
-(``...SH``) in percent; a share whose denominator is zero is NaN.
+Definitions follow the *Guide to OECD's Trade in Value Added (TiVA) Indicators* (OECD, 2018
+edition, Directorate for Science, Technology and Innovation, December 2019; 2021 edition),
+written for economies ``c`` (exporter or absorber) and ``p`` (partner). Notation: ``v`` the
+value-added coefficients, ``L = (I - A)^-1`` the global Leontief inverse with blocks ``L_oc``,
+``Ld_c = (I - A_cc)^-1`` the local (domestic) inverse of ``c``, ``E_c = sum_p E_cp`` the gross
+exports of ``c``'s industries (:mod:`karavan.core.gvc.economies`). Amounts are in the table's
+currency and unit, shares (``...SH``) in percent; a share whose denominator is zero is NaN.
+Equation labels (T1)-(T14) are this module's.
 
-Structural indicators (guide sec. 4):
+Structural indicators (guide, 2018 edition, secs. 4.1-4.6):
 
-- ``PROD`` = ``sum x_c``; ``VALU`` = ``sum v_c x_c`` (4.1, 4.2);
-- ``EXGR``, ``EXGR_INT``, ``EXGR_FNL``: gross exports ``E_cp`` and their intermediate and final
-  parts; ``IMGR`` = ``E_pc`` (imports by partner, and by the sector of the product) (4.4, 4.5);
-- ``BALGR`` = ``EXGR - IMGR`` (4.6).
+- (T1) ``PROD = sum x_c``; ``VALU = sum v_c x_c``;
+- (T2) ``EXGR``, ``EXGR_INT``, ``EXGR_FNL``: gross exports ``E_cp`` and their intermediate and
+  final parts; ``IMGR = E_pc`` (imports by partner, and by the sector of the product);
+- (T3) ``BALGR = EXGR - IMGR``.
 
-Value added in gross exports (guide sec. 5):
+Value added in gross exports (the guide's indicators of the domestic and foreign content):
 
-- ``EXGR_DVA`` = ``v_c' L_cc E_c`` summed by exporting industry (5.1), the domestic content;
-  ``EXGR_DVASH`` = ``100 EXGR_DVA / EXGR`` (5.2);
-- its split by the path of the value added (5.3): ``EXGR_DDC`` (direct: ``v_j (L_cc)_jj E_j``,
-  the exporting industry's own value added), ``EXGR_IDC`` (indirect: the other domestic
-  industries, through ``L_cc`` off its diagonal) and ``EXGR_RIM`` (re-imported:
-  ``v_c' (L_cc - (I - A_cc)^-1) E_c``, value added that left ``c`` and came back inside
-  imported inputs). ``EXGR_DDC`` is TiVA's *direct domestic content*, not Borin and Mancini's
-  *domestic double counting*;
-- ``EXGR_FVA`` = ``sum_(o != c) v_o' L_oc E_c`` (5.4), the foreign content;
-  ``EXGR_FVASH`` = ``100 EXGR_FVA / EXGR`` (5.5): **backward participation**;
-- ``DEXFVAP[c, p]`` = ``v_p' L_pc E_c``: value added of partner ``p`` in ``c``'s exports
-  (the origin breakdown of ``EXGR_FVA``, 5.6);
-- ``FEXDVAP[c, p]`` = ``DEXFVAP[p, c]``: ``c``'s value added in ``p``'s exports (5.7);
-  ``EXGR_DVAFX`` = ``sum_p FEXDVAP[c, p]`` and ``EXGR_DVAFXSH`` = ``100 EXGR_DVAFX / EXGR``
-  (5.8, "domestic value added embodied in foreign exports as a share of gross exports"):
-  **forward participation**. Koopman, Powers, Wang and Wei (2010, NBER WP 16426) add the two
-  into a GVC participation index (``GVC_PART``).
+- (T4) ``EXGR_DVA = v_c' L_cc E_c``, by exporting industry; ``EXGR_DVASH = 100 EXGR_DVA /
+  EXGR``;
+- (T5) its split by the path of the value added: ``EXGR_DDC`` (direct, ``v_j (Ld_c)_jj E_j``: the
+  exporting industry's own value added), ``EXGR_IDC`` (indirect: the other domestic industries,
+  ``Ld_c`` off its diagonal) and ``EXGR_RIM`` (re-imported, ``v_c' (L_cc - Ld_c) E_c``: value
+  added that left ``c`` and came back inside imported inputs). ``EXGR_DDC`` is TiVA's *direct
+  domestic content*, not Borin and Mancini's *domestic double counting*;
+- (T6) ``EXGR_FVA = sum_(o != c) v_o' L_oc E_c``, the foreign content; ``EXGR_FVASH = 100
+  EXGR_FVA / EXGR``: **backward participation**;
+- (T7) ``DEXFVAP[c, p] = v_p' L_pc E_c``: value added of partner ``p`` in ``c``'s exports (the
+  origin breakdown of ``EXGR_FVA``);
+- (T8) ``FEXDVAP[c, p] = DEXFVAP[p, c]``: ``c``'s value added in ``p``'s exports;
+  ``EXGR_DVAFX = sum_p FEXDVAP[c, p]`` and ``EXGR_DVAFXSH = 100 EXGR_DVAFX / EXGR`` (the guide's
+  "domestic value added embodied in foreign exports as a share of gross exports"): **forward
+  participation**. Koopman, Powers, Wang and Wei (2010, NBER WP 16426) add the two shares into a
+  GVC participation index, ``GVC_PART``.
 
-Value added in final demand (guide sec. 6; Johnson and Noguera 2012, eq. 5), with
-``VA[o, d] = sum_(j in o) v_j (L Y_d)_j`` the value added created in ``o`` and absorbed by the final
-demand ``Y_d`` of ``d``:
+Value added in final demand (Johnson and Noguera 2012, eq. 5), with (T9) ``VA[o, d] = sum_(j in
+o) v_j (L Y_d)_j`` the value added created in ``o`` and absorbed by the final demand ``Y_d`` of
+``d``:
 
-- ``FD_VA[c]`` = ``sum_o VA[o, c]``, all value added embodied in ``c``'s final demand (6.1) (it
-  equals ``c``'s final demand at basic prices); by partner, ``FD_VA[c, p]`` = ``VA[p, c]``;
-- ``DXD_DVA[c]`` = ``VA[c, c]`` (domestic value added in domestic final demand; TiVA's source
+- (T10) ``FD_VA[c] = sum_o VA[o, c]``, all value added embodied in ``c``'s final demand (equal to
+  ``c``'s final demand at basic prices); by partner, ``FD_VA[c, p] = VA[p, c]``;
+- (T11) ``DXD_DVA[c] = VA[c, c]``, domestic value added in domestic final demand (TiVA's source
   "DXD: Domestic");
-- ``FFD_DVA[c, p]`` = ``VA[c, p]``, ``p != c`` (6.2); ``DFD_FVA[c, p]`` = ``VA[p, c]`` (6.3);
-- ``BALVAFD`` = ``FFD_DVA - DFD_FVA`` (6.4). Summed over partners it equals ``BALGR`` for a
-  balanced table, because ``VALU = FD + EXGR - IMGR``; partner by partner it does not;
-- ``DFD_DVASH`` = ``100 DXD_DVA / FD_VA``: the share of the value added in ``c``'s final demand
+- (T12) ``FFD_DVA[c, p] = VA[c, p]`` and ``DFD_FVA[c, p] = VA[p, c]``, ``p != c``;
+- (T13) ``BALVAFD = FFD_DVA - DFD_FVA``. Summed over partners it equals ``BALGR`` for a balanced
+  table, because ``VALU = FD + EXGR - IMGR``; partner by partner it does not;
+- (T14) ``DFD_DVASH = 100 DXD_DVA / FD_VA``: the share of the value added in ``c``'s final demand
   that ``c`` creates itself, the *closure* of a bloc (:mod:`karavan.core.gvc.closure`).
 
 For a bloc every indicator is taken at the bloc's perimeter: its exports are extra-bloc exports,
-"domestic" means created inside the bloc, ``L_cc`` is the inverse of the bloc's internal block.
+"domestic" means created inside the bloc, ``Ld_c`` is the inverse of the bloc's internal block.
 Aggregating the members into one region of the table first gives the same ``PROD``, ``VALU``,
 ``EXGR``, ``IMGR``, ``BALGR``, ``FD_VA``, the totals ``EXGR_DVA + EXGR_FVA`` and ``DXD_DVA +
 FFD_DVA`` and ``sum_p BALVAFD``; the Leontief-based splits agree only when the members share
@@ -70,11 +71,11 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from karavan.core.gvc.domestic_leontief import DomesticLeontief
 from karavan.core.gvc.economies import (
-    BlocSpec,
+    BlocsSpec,
     Economies,
     economies,
-    local_inverses,
     trade_flows,
     value_added_coefficients_residual,
 )
@@ -194,8 +195,8 @@ class _Accounts:
     origin: Array  # n x E: (v_o' L)_j for origin economy o
     absorbed: Array  # n x E: v_j (L Y_d)_j
     in_foreign_exports: Array  # n: v_j (L E^(not own economy))_j
-    direct: Array  # n: v_j (L_cc)_jj
-    local: Array  # n: (v_c' L_cc)_j
+    direct: Array  # n: v_j (Ld_c)_jj
+    local: Array  # n: (v_c' Ld_c)_j
 
 
 def _accounts(model: LeontiefModel, econ: Economies) -> _Accounts:
@@ -217,11 +218,7 @@ def _accounts(model: LeontiefModel, econ: Economies) -> _Accounts:
     others_exports = exports[:, None] * (1.0 - M)  # column c: exports of every economy but c
     in_foreign = v * model.solve(others_exports)[np.arange(n), own]
 
-    direct = np.zeros(n)
-    local = np.zeros(n)
-    for inv in local_inverses(model, econ, v):
-        direct[inv.industries] = v[inv.industries] * inv.diagonal
-        local[inv.industries] = inv.va_multiplier
+    dom = DomesticLeontief(model, econ)
     return _Accounts(
         econ=econ,
         x=np.asarray(t.x),
@@ -232,8 +229,8 @@ def _accounts(model: LeontiefModel, econ: Economies) -> _Accounts:
         origin=origin,
         absorbed=absorbed,
         in_foreign_exports=in_foreign,
-        direct=direct,
-        local=local,
+        direct=v * dom.diagonal(),
+        local=dom.solve_transposed(v),
     )
 
 
@@ -242,7 +239,7 @@ def _by_sector(a: _Accounts, values: Array) -> Array:
     return a.econ.by_economy_sector(values)
 
 
-def tiva_indicators(model: LeontiefModel, *, blocs: BlocSpec = None) -> TivaResult:
+def tiva_indicators(model: LeontiefModel, *, blocs: BlocsSpec = None) -> TivaResult:
     """TiVA indicators for every economy of ``model``'s table (formulas in the module docstring).
 
     ``blocs`` (``{name: member regions}``, or names of :data:`karavan.core.BLOCS` such as

@@ -54,7 +54,7 @@ stacked ``f_s``. No other n x n array is made; the cost beyond ``B`` is ``O(n^2 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Final
+from typing import Final, cast
 
 import numpy as np
 import pandas as pd
@@ -216,13 +216,20 @@ def wwz_decomposition(model: LeontiefModel) -> pd.DataFrame:
 
 
 def _frame(regions: Sequence[str], sectors: Sequence[str], values: Array) -> pd.DataFrame:
+    """Label ``values`` (rows: exporter, sector, importer != exporter; importer fastest).
+
+    The index is built from codes into the short label lists, not from n G string arrays."""
     G, N = len(regions), len(sectors)
-    reg = np.asarray(regions, dtype=object)
-    exporter = np.repeat(reg, N * (G - 1)) if G > 1 else reg[:0]
-    sector = np.tile(np.repeat(np.asarray(sectors, dtype=object), G - 1), G)
-    importer = np.concatenate([np.tile(np.delete(reg, s), N) for s in range(G)])
-    index = pd.MultiIndex.from_arrays(
-        [exporter, sector if G > 1 else exporter, importer], names=INDEX_NAMES
+    region = np.arange(G)
+    codes = [
+        np.repeat(region, N * (G - 1)),
+        np.tile(np.repeat(np.arange(N), G - 1), G),
+        np.concatenate([np.tile(np.delete(region, s), N) for s in range(G)] or [region[:0]]),
+    ]
+    index = pd.MultiIndex(
+        levels=[list(regions), list(sectors), list(regions)],
+        codes=cast("list[Sequence[int]]", codes),  # integer arrays; the stubs ask for sequences
+        names=INDEX_NAMES,
     )
     columns = pd.Index(TERM_COLUMNS, name="term")
     return pd.DataFrame(values, index=index, columns=columns, copy=False)

@@ -41,13 +41,13 @@ def reference(
     n, S, C = t.n, t.n_sectors, len(t.categories)
     x = t.x
     A = t.Z / x[None, :]
-    I = np.eye(n)
-    B = np.linalg.inv(I - A)
+    eye = np.eye(n)
+    B = np.linalg.inv(eye - A)
     v = (x - t.Z.sum(axis=0)) / x
     econ_of = np.empty(n, dtype=int)
     for e, (_, ix) in enumerate(groups):
         econ_of[ix] = e
-    region_econ = econ_of[:: S]
+    region_econ = econ_of[::S]
     Yr = t.Y.reshape(n, t.n_regions, C).sum(axis=2)
     Ye = np.zeros((n, len(groups)))
     for i in range(t.n_regions):
@@ -69,7 +69,7 @@ def reference(
         for P, Q, flows_to in perimeters:
             AF = A.copy()
             AF[np.ix_(P, Q)] = 0.0
-            BF = np.linalg.inv(I - AF)
+            BF = np.linalg.inv(eye - AF)
             dom = np.isin(np.arange(n), Is)
             m, f = (v * dom) @ B, (v * ~dom) @ B
             mF, fF = (v * dom) @ BF, (v * ~dom) @ BF
@@ -190,7 +190,7 @@ def test_country_perspective_numbers_by_hand() -> None:
     assert d.loc["A", "DC"] == pytest.approx(v[0] * B[0, 0] * E1)
     assert d.loc["A", "DVA"] == pytest.approx(v[0] * E1 / (1 - A[0, 0]))
     assert d.loc["A", "FC"] == pytest.approx(v[1] * B[1, 0] * E1)
-    # B-side final demand absorbs A's intermediates locally: DAVAX = v_A/(1-a) (y_AB + a_AB L_BB y_BB)
+    # absorbed by the direct importer B: DAVAX = v_A / (1 - a_AA) (y_AB + a_AB L_BB y_BB)
     davax = v[0] / (1 - A[0, 0]) * (Y[0, 1] + A[0, 1] * Y[1, 1] / (1 - A[1, 1]))
     assert d.loc["A", "DAVAX"] == pytest.approx(davax)
 
@@ -211,7 +211,8 @@ def test_bloc_members_absent_from_the_table_are_reported(model: LeontiefModel) -
     assert list(d.index) == ["EAEU", "CHN", "ROW"]
     assert d.attrs["blocs"] == {"EAEU": ["RUS", "KAZ"]}
     assert d.attrs["absent"] == {"EAEU": ["BLR", "ARM", "KGZ"]}
-    assert d.attrs["perspective"] == "source" and d.attrs["level"] == "country"
+    assert d.attrs["perspective"] == "source"
+    assert d.attrs["level"] == "country"
     # intra-bloc trade is not exported
     plain = borin_mancini(model, level="bilateral")
     extra = plain.loc[[("RUS", "CHN"), ("RUS", "ROW"), ("KAZ", "CHN"), ("KAZ", "ROW")], "EXGR"]

@@ -7,19 +7,17 @@ import pandas as pd
 import pytest
 
 from karavan.core.gvc.closure import (
-    Bloc,
-    bloc_members,
     closure_indicators,
     closure_series,
     extra_bloc_exports,
-    resolve_bloc,
     value_added_leakage,
     value_added_linkage,
 )
+from karavan.core.gvc.economies import Bloc, bloc_members, economies, resolve_bloc
 from karavan.core.leontief import LeontiefModel
 from karavan.core.table import MRIOTable, TableMetadata
 from karavan.core.value_added import value_added_by_origin
-from karavan.errors import ConcordanceError, LabelError, TableError
+from karavan.errors import BlocError, ConcordanceError, LabelError, TableError
 
 
 def _no_intermediates() -> MRIOTable:
@@ -105,6 +103,22 @@ def test_unknown_empty_and_unresolved_blocs_raise() -> None:
         resolve_bloc(("CHN", "RoW"), "EAEU")
     with pytest.raises(ConcordanceError, match="KAZ"):
         closure_indicators(LeontiefModel(_random()), ["BLR", "ARM"])
+
+
+def test_economies_resolve_their_blocs_the_same_way() -> None:
+    # one resolver for a single bloc (closure) and for the blocs merged into economies (TiVA,
+    # Borin-Mancini): the same names, the same errors, caught as label or concordance errors
+    t = _random()
+    econ = economies(t, ["eaeu"])
+    assert econ.labels == ("EAEU", "CHN", "RoW")
+    assert econ.blocs == {"EAEU": ("RUS", "KAZ")}
+    assert econ.absent == {"EAEU": ("BLR", "ARM", "KGZ")}
+    assert econ.blocs["EAEU"] == resolve_bloc(t.regions, "EAEU").present
+    for spec in (["MERCOSUR"], {"X": ()}, {"X": ("ARM",)}):
+        with pytest.raises(BlocError) as excinfo:
+            economies(t, spec)
+        assert isinstance(excinfo.value, LabelError)
+        assert isinstance(excinfo.value, ConcordanceError)
 
 
 def test_extra_bloc_exports_are_the_members_sales_to_non_members() -> None:

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from karavan.core import LeontiefModel, MRIOTable
 from karavan.core.exports import bilateral_exports
 from karavan.core.gvc.domestic_leontief import DomesticLeontief, TradeBlocks, coefficient_rows
+from karavan.core.gvc.economies import economies
+from karavan.errors import NotProductiveError
+from tests.conftest import small_table
 from tests.unit.core.gvc import dense_decompositions as dense
 
 
@@ -38,3 +42,35 @@ def test_trade_blocks_split_final_use_and_exports(table: MRIOTable) -> None:
     np.testing.assert_allclose(
         coefficient_rows(LeontiefModel(table), slice(3, 6)), dense.blocks(table).A[3:6]
     )
+
+
+def test_a_bloc_of_non_adjacent_regions_is_one_economy() -> None:
+    t = small_table(regions=("RUS", "CHN", "KAZ", "ROW"), seed=3)
+    m = LeontiefModel(t)
+    econ = economies(t, {"EAEU": ("RUS", "KAZ")})
+    dom = DomesticLeontief(m, econ)
+    A = dense.blocks(t).A
+    b = np.random.default_rng(1).normal(size=(t.n, 3))
+    diagonal = dom.diagonal()
+    for e in range(econ.count):
+        ix = econ.industries(e)
+        Ld = np.linalg.inv(np.eye(ix.size) - A[np.ix_(ix, ix)])
+        np.testing.assert_allclose(dom.solve(b)[ix], Ld @ b[ix], rtol=1e-12)
+        np.testing.assert_allclose(dom.solve_transposed(b)[ix], Ld.T @ b[ix], rtol=1e-12)
+        np.testing.assert_allclose(diagonal[ix], np.diag(Ld), rtol=1e-13)
+    assert econ.industries(0).tolist() == [0, 1, 2, 6, 7, 8]  # RUS, then KAZ
+
+
+def test_a_singular_bloc_block_names_the_bloc() -> None:
+    # P and Q buy all their inputs from each other: A_PQ = A_QP = 1. Each region's own block
+    # I - A_ss = 1 is invertible, the bloc's [[1, -1], [-1, 1]] is not (U[1,1] = 0 at Q), and
+    # so is I - A once R trades with both (det = -(A_PR + A_QR)(A_RP + A_RQ) != 0).
+    t = MRIOTable.from_arrays(
+        regions=["P", "Q", "R"], sectors=["s"], categories=["f"],
+        Z=[[0.0, 10.0, 1.0], [10.0, 0.0, 0.0], [1.0, 0.0, 0.0]],
+        Y=[[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 9.0]], x=[10.0, 10.0, 10.0],
+    )  # fmt: skip
+    m = LeontiefModel(t)
+    DomesticLeontief(m)  # region by region: fine
+    with pytest.raises(NotProductiveError, match=r"bloc 'PQ' is singular.*industry Q/s"):
+        DomesticLeontief(m, economies(t, {"PQ": ("P", "Q")}))

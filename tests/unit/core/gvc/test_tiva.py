@@ -59,12 +59,16 @@ def test_country_indicators_match_dense_formulas(
     table: MRIOTable, blocs: dict[str, tuple[str, ...]] | None
 ) -> None:
     res = tiva_indicators(LeontiefModel(table), blocs=blocs)
-    groups = [[0, 1, 2, 3, 4, 5], [6, 7, 8], [9, 10, 11]] if blocs else [
-        [0, 1, 2],
-        [3, 4, 5],
-        [6, 7, 8],
-        [9, 10, 11],
-    ]
+    groups = (
+        [[0, 1, 2, 3, 4, 5], [6, 7, 8], [9, 10, 11]]
+        if blocs
+        else [
+            [0, 1, 2],
+            [3, 4, 5],
+            [6, 7, 8],
+            [9, 10, 11],
+        ]
+    )
     d = Dense(table, groups)
     G = len(groups)
     assert res.economies == (("EAEU", "CHN", "ROW") if blocs else table.regions)
@@ -103,9 +107,7 @@ def test_partner_and_sector_frames(table: MRIOTable) -> None:
     # RUS -> CHN
     assert p.loc[("RUS", "CHN"), "EXGR"] == pytest.approx(d.E[0:3, 2].sum())
     assert p.loc[("RUS", "CHN"), "IMGR"] == pytest.approx(d.E[6:9, 0].sum())
-    assert p.loc[("RUS", "CHN"), "EXGR_DVA"] == pytest.approx(
-        float(d.origin(0)[0:3] @ d.E[0:3, 2])
-    )
+    assert p.loc[("RUS", "CHN"), "EXGR_DVA"] == pytest.approx(float(d.origin(0)[0:3] @ d.E[0:3, 2]))
     assert p.loc[("RUS", "CHN"), "DEXFVAP"] == pytest.approx(d.content(2, 0))
     assert p.loc[("RUS", "CHN"), "FEXDVAP"] == pytest.approx(d.content(0, 2))
     assert p.loc[("RUS", "CHN"), "FFD_DVA"] == pytest.approx(d.va(0, 2))
@@ -164,8 +166,10 @@ def test_one_region_table_has_no_trade_and_full_closure() -> None:
     t = small_table(regions=("RUS",))
     res = tiva_indicators(LeontiefModel(t))
     row = res.country.loc["RUS"]
-    assert row["EXGR"] == 0.0 and row["IMGR"] == 0.0
-    assert np.isnan(row["EXGR_DVASH"]) and np.isnan(row["EXGR_FVASH"])
+    assert row["EXGR"] == 0.0
+    assert row["IMGR"] == 0.0
+    assert np.isnan(row["EXGR_DVASH"])
+    assert np.isnan(row["EXGR_FVASH"])
     assert row["DFD_DVASH"] == pytest.approx(100.0)
     assert row["DXD_DVA"] == pytest.approx(row["VALU"]) == pytest.approx(t.value_added.sum())
     assert res.by_partner.empty
