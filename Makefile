@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 PYTEST_ARGS ?=
 
-.PHONY: run test lint typecheck imports unit bench bench-quick builtin clean help
+.PHONY: run test lint typecheck imports unit bench bench-quick bench-complexity builtin clean help
 
 help:
 	@echo "make run    - set up and print the EAEU value-chain report on the built-in data"
@@ -41,6 +41,9 @@ bench: $(STAMP)
 
 bench-quick: $(STAMP)
 	$(BIN)/python benchmarks/run.py --quick
+
+bench-complexity: $(STAMP)
+	$(BIN)/python benchmarks/bench_complexity.py
 
 # Rebuild the committed built-in dataset from ../shared/data (not needed to use Karavan).
 builtin: $(STAMP)

@@ -99,6 +99,8 @@ MinExportsOpt = Annotated[
 
 @dataclass(frozen=True)
 class Loaded:
+    """The table a command works on, its description for ``--json`` and notes to print."""
+
     table: TradeTable
     source: dict[str, Any]
     notes: list[str]
@@ -113,6 +115,9 @@ def load_trade(
     min_exports: float = 0.0,
     presence: PresenceChoice = PresenceChoice.rca,
 ) -> tuple[Loaded, pd.Series | None]:
+    """The table to work on (a file, or a built-in dataset), what it is, and notes on what was
+    left out; with RPOP also the built-in population (exporters without one are left out, and
+    the notes say which)."""
     if file is not None:
         table = read_trade(file, format=fmt.value if fmt else None, year=year)
         name = str(file)
@@ -164,7 +169,14 @@ def require_world(loaded: Loaded, what: str) -> None:
 
 
 def pick_exporters(table: TradeTable, spec: str | None, default: tuple[str, ...]) -> list[str]:
-    wanted = [c.strip().upper() for c in spec.split(",") if c.strip()] if spec else list(default)
+    """``--country`` ``A`` or ``A,B`` (case-insensitive for ISO3 codes) -> exporters of the
+    table; without it, those of ``default`` the table has."""
+    have = set(table.exporters)
+
+    def label(code: str) -> str:
+        return code if code in have or code.upper() not in have else code.upper()
+
+    wanted = [label(c.strip()) for c in spec.split(",") if c.strip()] if spec else list(default)
     unknown = [c for c in wanted if c not in table.exporters]
     if spec and unknown:
         fail(
@@ -178,21 +190,25 @@ def pick_exporters(table: TradeTable, spec: str | None, default: tuple[str, ...]
 
 
 def source_title(loaded: Loaded) -> str:
+    """``world-sitc2 1998-2000 average, ...`` or ``file.csv 2021``, for table titles."""
     s = loaded.source
     when = s["year"] if s["year"] is not None else s["period"]
     return f"{s['data']} {when or ''}".strip()
 
 
 def notes_caption(loaded: Loaded, extra: list[str] | None = None) -> str | None:
+    """The notes as a table caption (None when there are none)."""
     lines = [*loaded.notes, *(extra or [])]
     return "\n".join(lines) if lines else None
 
 
 def first_rows(frame: pd.DataFrame, top: int) -> pd.DataFrame:
+    """The first ``top`` rows (all with 0)."""
     return frame.iloc[:top] if top else frame
 
 
 def fmt_count(v: Any) -> str:
+    """A count, or ``-`` when missing."""
     return "-" if v is None or (isinstance(v, float) and np.isnan(v)) else f"{int(v)}"
 
 

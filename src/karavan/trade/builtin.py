@@ -149,7 +149,9 @@ def _world_table() -> TradeTable:
         period="1998-2000 average, year-2000 prices",
         licence="Apache-2.0",
         citation=WORLD_CITATION,
-        notes="Exports to the world only: there is no partner dimension, so no imports.",
+        notes="Exports to the world only: there is no partner dimension, so no imports. "
+        "Values are best read as structure (shares, RCA): their world total is far below "
+        "published world exports.",
         product_names={p: f"SITC {p}" for p in products},
         product_groups={p: f"{p[0]} {sections[p[0]]}" for p in products},
     )
