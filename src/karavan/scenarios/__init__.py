@@ -1,0 +1,1 @@
+"""Scenario lab: declarative scenario specifications and pure runs over the engine."""
