@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 PYTEST_ARGS ?=
 
-.PHONY: run test lint typecheck imports unit bench bench-quick bench-complexity builtin clean help
+.PHONY: run test lint typecheck imports unit bench bench-quick bench-complexity bench-scenarios builtin clean help
 
 help:
 	@echo "make run    - set up and print the EAEU value-chain report on the built-in data"
@@ -45,11 +45,15 @@ bench-quick: $(STAMP)
 bench-complexity: $(STAMP)
 	$(BIN)/python benchmarks/bench_complexity.py
 
+bench-scenarios: $(STAMP)
+	$(BIN)/python benchmarks/bench_scenarios.py
+
 # Rebuild the committed built-in dataset from ../shared/data (not needed to use Karavan).
 builtin: $(STAMP)
 	$(BIN)/python scripts/build_wiod_sectors.py
 	$(BIN)/python scripts/build_builtin.py
 	$(BIN)/python scripts/build_trade.py
+	$(BIN)/python scripts/build_classifications.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis

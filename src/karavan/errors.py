@@ -21,7 +21,8 @@ built-in exception a caller would naturally catch (the pattern of scikit-learn's
     ├── DatasetError                            the local data directory
     │   ├── DatasetNotFoundError (KeyError)     no dataset / year of that name
     │   └── DatasetExistsError (FileExistsError) the name is taken
-    └── IntegrityError (ValueError)             stored data does not match its checksum
+    ├── IntegrityError (ValueError)             stored data does not match its checksum
+    └── ScenarioError (ValueError)              a scenario spec is invalid, or a run cannot proceed
 
 Messages say what was expected, what was found and where: file, row, column, value.
 """
@@ -43,6 +44,7 @@ __all__ = [
     "NonFiniteError",
     "NotProductiveError",
     "ParseError",
+    "ScenarioError",
     "ShapeError",
     "SourceError",
     "TableError",
@@ -158,3 +160,8 @@ class DatasetExistsError(DatasetError, FileExistsError):
 
 class IntegrityError(KaravanError, ValueError):
     """Stored data does not match its recorded checksum or shape."""
+
+
+class ScenarioError(KaravanError, ValueError):
+    """A scenario specification is invalid (the message names the field by its path, e.g.
+    ``shocks[2].value``) or a run cannot proceed as asked (say, distributions without values)."""

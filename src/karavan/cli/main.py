@@ -5,17 +5,18 @@ The commands live in :mod:`karavan.cli.datasets` (datasets, import, info, valida
 :mod:`karavan.cli.report` (report), :mod:`karavan.cli.closure` (closure, dependency),
 :mod:`karavan.cli.gvc` (tiva, decompose), :mod:`karavan.cli.trade` and
 :mod:`karavan.cli.trade_views` (the ``trade`` group: datasets, rca, complexity, opportunities,
-intra, next-products, product-space); importing them registers them on :data:`app`.
+intra, next-products, product-space) and :mod:`karavan.cli.scenario` (the ``scenario`` group:
+run, list, compare, export, schema); importing them registers them on :data:`app`.
 """
 
 from __future__ import annotations
 
-from karavan.cli import analysis, closure, datasets, gvc, report, trade, trade_views
+from karavan.cli import analysis, closure, datasets, gvc, report, scenario, trade, trade_views
 from karavan.cli.app import app
 
 __all__ = ["app", "main"]
 
-_COMMAND_MODULES = (datasets, analysis, report, closure, gvc, trade, trade_views)
+_COMMAND_MODULES = (datasets, analysis, report, closure, gvc, trade, trade_views, scenario)
 
 
 def main() -> None:
