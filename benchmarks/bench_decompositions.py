@@ -41,12 +41,13 @@ import os
 import platform
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+
+from measure import PeakMeter, rss_bytes, timed
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
@@ -61,60 +62,7 @@ TARGETS = {"wwz_s_max": 2.5, "kww_s_max": 1.0, "peak_total_n2_max": 4.0}
 
 
 # ---------------------------------------------------------------------- memory
-def _status_kb(field: str) -> int | None:
-    with contextlib.suppress(OSError), open("/proc/self/status") as f:
-        for line in f:
-            if line.startswith(field + ":"):
-                return int(line.split()[1])
-    return None
-
-
-def _rss() -> int:
-    kb = _status_kb("VmRSS")
-    if kb is not None:
-        return kb * 1024
-    import psutil
-
-    return int(psutil.Process().memory_info().rss)
-
-
-class PeakMeter:
-    """Peak resident set size from now on (``VmHWM`` after a reset, else a sampling thread)."""
-
-    def __init__(self) -> None:
-        self.method = "VmHWM"
-        self._peak = 0
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-        try:
-            with open("/proc/self/clear_refs", "w") as f:
-                f.write("5")
-            if _status_kb("VmHWM") is None:
-                raise OSError("no VmHWM")
-        except OSError:
-            self.method = "RSS sampled every 1 ms"
-            self._peak = _rss()
-            self._thread = threading.Thread(target=self._sample, daemon=True)
-            self._thread.start()
-
-    def _sample(self) -> None:
-        while not self._stop.is_set():
-            self._peak = max(self._peak, _rss())
-            time.sleep(0.001)
-
-    def peak(self) -> int:
-        if self._thread is None:
-            return (_status_kb("VmHWM") or 0) * 1024
-        self._stop.set()
-        self._thread.join()
-        return max(self._peak, _rss())
-
-
 # ---------------------------------------------------------------------- workers
-def _timed(fn: Callable[[], Any]) -> tuple[float, Any]:
-    t0 = time.perf_counter()
-    out = fn()
-    return time.perf_counter() - t0, out
 
 
 def _warm_up(table_path: Path) -> None:
@@ -166,7 +114,7 @@ def _work_lu(table: Any, model_cls: Any, repeat: int) -> dict[str, Any]:
         m = np.empty((n, n), order="F")
         np.multiply(table.Z, -inv_x[None, :], out=m)
         m.flat[:: n + 1] += 1.0
-        seconds, (lu, _piv, info) = _timed(lambda m=m: lapack.dgetrf(m, overwrite_a=True))
+        seconds, (lu, _piv, info) = timed(lambda m=m: lapack.dgetrf(m, overwrite_a=True))
         if info != 0:
             raise RuntimeError(f"dgetrf info={info}")
         times.append(seconds)
@@ -185,9 +133,9 @@ def _work_decomposition(
     for _ in range(repeat):
         del result
         gc.collect()
-        seconds, model = _timed(lambda: model_cls(table))
+        seconds, model = timed(lambda: model_cls(table))
         model_times.append(seconds)
-        seconds, result = _timed(lambda m=model: fn(m))
+        seconds, result = timed(lambda m=model: fn(m))
         times.append(seconds)
         del model
     out = {"times": times, "model_times": model_times, "shape": list(result.shape)}
@@ -239,12 +187,12 @@ def worker(kind: str, table_path: Path, repeat: int) -> dict[str, Any]:
 
     _warm_up(table_path)
     gc.collect()
-    base_libs = _rss()
+    base_libs = rss_bytes()
     t0 = time.perf_counter()
     table = karavan.read(table_path)
     load_s = time.perf_counter() - t0
     gc.collect()
-    base_table = _rss()
+    base_table = rss_bytes()
     meter = PeakMeter()
     if kind == "lu":
         out, result = _work_lu(table, LeontiefModel, repeat), None

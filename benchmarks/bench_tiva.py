@@ -39,11 +39,11 @@ import os
 import platform
 import subprocess
 import sys
-import threading
-import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+
+from measure import PeakMeter, rss_bytes, timed
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
@@ -54,58 +54,6 @@ TARGETS = {"bm_flows_both_perspectives_s": 3.0, "tiva_3645_s": 30.0, "peak_n2": 
 
 
 # ---------------------------------------------------------------------- memory
-def _status_kb(field: str) -> int | None:
-    try:
-        with open("/proc/self/status") as f:
-            for line in f:
-                if line.startswith(field + ":"):
-                    return int(line.split()[1])
-    except OSError:
-        return None
-    return None
-
-
-def _rss() -> int:
-    kb = _status_kb("VmRSS")
-    if kb is not None:
-        return kb * 1024
-    import psutil
-
-    return int(psutil.Process().memory_info().rss)
-
-
-class PeakMeter:
-    """Peak resident set size from now on (``VmHWM`` after a reset, else sampled RSS)."""
-
-    def __init__(self) -> None:
-        self.method = "VmHWM"
-        self._peak = 0
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-        try:
-            with open("/proc/self/clear_refs", "w") as f:
-                f.write("5")
-            if _status_kb("VmHWM") is None:
-                raise OSError("no VmHWM")
-        except OSError:
-            self.method = "RSS sampled every 1 ms"
-            self._peak = _rss()
-            self._thread = threading.Thread(target=self._sample, daemon=True)
-            self._thread.start()
-
-    def _sample(self) -> None:
-        while not self._stop.is_set():
-            self._peak = max(self._peak, _rss())
-            time.sleep(0.001)
-
-    def peak(self) -> int:
-        if self._thread is None:
-            return (_status_kb("VmHWM") or 0) * 1024
-        self._stop.set()
-        self._thread.join()
-        return max(self._peak, _rss())
-
-
 def _warm_up() -> None:
     """Load and start the libraries (BLAS thread pools, pandas, the measured code itself) before
     the baseline is read."""
@@ -128,12 +76,6 @@ def _warm_up() -> None:
     model = LeontiefModel(synthetic_table(4, 3, categories=2, stressors=1))
     borin_mancini(model, level="bilateral", by_flow=True)
     tiva_indicators(model)
-
-
-def _timed(fn: Any) -> tuple[float, Any]:
-    t0 = time.perf_counter()
-    out = fn()
-    return time.perf_counter() - t0, out
 
 
 # ---------------------------------------------------------------------- workers
@@ -159,7 +101,7 @@ def _lu_floor(table: Any, repeat: int) -> dict[str, Any]:
         m = np.empty((n, n), order="F")
         np.multiply(table.Z, -inv_x[None, :], out=m)
         m.flat[:: n + 1] += 1.0
-        seconds, (_lu, _piv, info) = _timed(lambda m=m: lapack.dgetrf(m, overwrite_a=True))
+        seconds, (_lu, _piv, info) = timed(lambda m=m: lapack.dgetrf(m, overwrite_a=True))
         if info != 0:
             raise RuntimeError(f"dgetrf info={info}")
         times.append(seconds)
@@ -178,12 +120,12 @@ def _bm(table: Any, repeat: int) -> dict[str, Any]:
     worst = 0.0
     for _ in range(repeat):
         out["floor"] += _lu_floor(table, 1)["times"]  # interleaved: same conditions
-        seconds, model = _timed(lambda: LeontiefModel(table))
+        seconds, model = timed(lambda: LeontiefModel(table))
         out["model"].append(seconds)
         for level in ("bilateral", "country", "sector"):
             for perspective in ("source", "sink"):
                 key = f"{level}/{perspective}"
-                seconds, frame = _timed(
+                seconds, frame = timed(
                     lambda lv=level, p=perspective, m=model: borin_mancini(
                         m, perspective=p, level=lv, by_flow=True
                     )
@@ -207,9 +149,9 @@ def _tiva(table: Any, repeat: int) -> dict[str, Any]:
     out: dict[str, Any] = {"model": [], "tiva": [], "floor": []}
     for _ in range(repeat):
         out["floor"] += _lu_floor(table, 1)["times"]  # interleaved: same conditions
-        seconds, model = _timed(lambda: LeontiefModel(table))
+        seconds, model = timed(lambda: LeontiefModel(table))
         out["model"].append(seconds)
-        seconds, res = _timed(lambda m=model: tiva_indicators(m))
+        seconds, res = timed(lambda m=model: tiva_indicators(m))
         out["tiva"].append(seconds)
         out["economies"] = len(res.economies)
         gc.collect()
@@ -222,10 +164,10 @@ def _tiva(table: Any, repeat: int) -> dict[str, Any]:
 def worker(kind: str, data: str, repeat: int, wiod: Path) -> None:
     _warm_up()
     gc.collect()
-    base = _rss()
+    base = rss_bytes()
     table = _table(data, wiod)
     gc.collect()
-    loaded = _rss()
+    loaded = rss_bytes()
     meter = PeakMeter()
     work = {"lu": _lu_floor, "bm": _bm, "tiva": _tiva}[kind]
     result = work(table, repeat)

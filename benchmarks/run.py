@@ -49,12 +49,13 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+
+from measure import PeakMeter, rss_bytes, timed
 
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results"
@@ -71,64 +72,6 @@ TARGETS = {
 
 
 # ---------------------------------------------------------------------- memory
-def _status_kb(field: str) -> int | None:
-    try:
-        with open("/proc/self/status") as f:
-            for line in f:
-                if line.startswith(field + ":"):
-                    return int(line.split()[1])
-    except OSError:
-        return None
-    return None
-
-
-def _rss() -> int:
-    kb = _status_kb("VmRSS")
-    if kb is not None:
-        return kb * 1024
-    import psutil
-
-    return int(psutil.Process().memory_info().rss)
-
-
-class PeakMeter:
-    """Peak resident set size from now on.
-
-    Resets the kernel's high-water mark (``echo 5 > /proc/self/clear_refs``, Linux >= 4.0) and
-    reads ``VmHWM``; where that is not allowed, samples RSS from a thread every millisecond.
-    """
-
-    def __init__(self, sample: bool = False) -> None:
-        self.method = "VmHWM"
-        self._peak = 0
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-        try:
-            if sample:
-                raise OSError("sampling asked for")
-            with open("/proc/self/clear_refs", "w") as f:
-                f.write("5")
-            if _status_kb("VmHWM") is None:
-                raise OSError("no VmHWM")
-        except OSError:
-            self.method = "RSS sampled every 1 ms"
-            self._peak = _rss()
-            self._thread = threading.Thread(target=self._sample, daemon=True)
-            self._thread.start()
-
-    def _sample(self) -> None:
-        while not self._stop.is_set():
-            self._peak = max(self._peak, _rss())
-            time.sleep(0.001)
-
-    def peak(self) -> int:
-        if self._thread is None:
-            return (_status_kb("VmHWM") or 0) * 1024
-        self._stop.set()
-        self._thread.join()
-        return max(self._peak, _rss())
-
-
 def _cpu_seconds() -> tuple[float, float, float] | None:
     """(wall clock, CPU busy on the whole machine, CPU used by this process), in seconds."""
     try:
@@ -299,12 +242,6 @@ def _size(spec: str) -> tuple[str, int, int]:
     return size.name, size.regions, size.sectors
 
 
-def _timed(fn: Callable[[], Any]) -> tuple[float, Any]:
-    t0 = time.perf_counter()
-    out = fn()
-    return time.perf_counter() - t0, out
-
-
 @contextlib.contextmanager
 def _collected() -> Iterator[None]:
     gc.collect()
@@ -353,7 +290,7 @@ def _work_lu(table: Any, repeat: int, dump: Path | None) -> dict[str, Any]:
             m = np.empty((n, n), order="F")
             np.multiply(table.Z, -inv_x[None, :], out=m)
             m.flat[:: n + 1] += 1.0
-            seconds, (lu, _piv, info) = _timed(lambda m=m: lapack.dgetrf(m, overwrite_a=True))
+            seconds, (lu, _piv, info) = timed(lambda m=m: lapack.dgetrf(m, overwrite_a=True))
             if info != 0:
                 raise RuntimeError(f"dgetrf info={info}")
             times.append(seconds)
@@ -378,10 +315,10 @@ def _work_karavan(table: Any, repeat: int, dump: Path | None) -> dict[str, Any]:
         with _collected():
             step: dict[str, float] = {}
             t0 = time.perf_counter()
-            step["LeontiefModel"], model = _timed(lambda: LeontiefModel(table))
-            step["multipliers"], mult = _timed(lambda m=model: multipliers(m))
-            step["footprint_accounts"], acc = _timed(lambda m=model: footprint_accounts(m))
-            step["value_added_by_origin"], va = _timed(lambda m=model: value_added_by_origin(m))
+            step["LeontiefModel"], model = timed(lambda: LeontiefModel(table))
+            step["multipliers"], mult = timed(lambda m=model: multipliers(m))
+            step["footprint_accounts"], acc = timed(lambda m=model: footprint_accounts(m))
+            step["value_added_by_origin"], va = timed(lambda m=model: value_added_by_origin(m))
             times.append(time.perf_counter() - t0)
             steps.append(step)
             if rep < repeat - 1:
@@ -411,7 +348,7 @@ def _extra_solves(model: Any, solves: int) -> dict[str, float]:
     y = np.random.default_rng(1).uniform(0.5, 1.5, size=model.n) * model.table.Y.sum(axis=1)
     t = []
     for _ in range(solves):
-        seconds, x = _timed(lambda: model.solve(y))
+        seconds, x = timed(lambda: model.solve(y))
         t.append(seconds)
     resid = float(model.residual(x, y) / np.max(np.abs(y)))
     return {
@@ -435,7 +372,7 @@ def _work_pymrio(table: Any, repeat: int, dump: Path | None) -> dict[str, Any]:
     for rep in range(repeat):
         with _collected():
             io = to_pymrio(table)
-            seconds, _ = _timed(io.calc_all)
+            seconds, _ = timed(io.calc_all)
             times.append(seconds)
             if rep < repeat - 1:
                 del io
@@ -472,14 +409,14 @@ def worker(args: argparse.Namespace) -> None:
     _warm_up()
     name, R, S = _size(args.size)
     gc.collect()
-    rss_imports = _rss()
-    build_s, table = _timed(lambda: synthetic_table(R, S, seed=args.seed))
+    rss_imports = rss_bytes()
+    build_s, table = timed(lambda: synthetic_table(R, S, seed=args.seed))
     n = table.n
     unit = n * n * 8
     table_bytes = sum(getattr(table, a).nbytes for a in ("Z", "Y", "x", "V", "F", "F_Y"))
     _prefault(n, args.prefault)
     gc.collect()
-    rss_table = _rss()
+    rss_table = rss_bytes()
     meter = PeakMeter(sample=args.sample_rss)
     dump = Path(args.dump) if args.dump else None
     work = {"lu": _work_lu, "karavan": _work_karavan, "pymrio": _work_pymrio}[args.worker]
