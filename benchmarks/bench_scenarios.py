@@ -26,9 +26,18 @@ For each synthetic size (``benchmarks/synthetic.py``) the table is factorised on
   demand (what a pymrio user does for a new scenario: A, L, x and the accounts again). Only
   ``--pymrio-runs`` scenarios are timed per size and the per-scenario cost is extrapolated.
 
+The three measurements above are the **bare path** (solves and arrays, no labels). The same
+kinds of scenario are then timed through **``ScenarioRunner.run``**, the scenario lab's entry
+point (a full ``ScenarioResult``: labelled industries, regions, the bloc's closure before and
+after): demand scenarios (one final-demand shock each) one after the other, new plants and
+rank-1 coefficient changes (Woodbury), and the demand runs again with ``summary()`` and
+``to_frames()``.
+
 Then 1,000 (``--draws``) Monte Carlo draws of a demand scenario (three uncertain growth rates)
-on the real WIOD 2011 table (``../shared/data/wiod2013/wiot_2011.RData``), with
-``karavan.scenarios.montecarlo.monte_carlo`` on ``--workers`` processes (and in-process).
+on the real WIOD 2011 table (``../shared/data/wiod2013/wiot_2011.RData``): on the bare path with
+``karavan.scenarios.montecarlo.monte_carlo``, and through ``monte_carlo_scenario`` (a spec with
+three uncertain ``final_demand`` shocks, each draw a ``runner.run(spec, values)``), in-process
+and on ``--workers`` processes.
 
 Results go to ``benchmarks/results/scenarios-<timestamp>.json``; a markdown summary is printed.
 """
@@ -186,43 +195,74 @@ def _pymrio_scenario(table: Any, dy: Array) -> float:
     return seconds
 
 
-RUNNER_SHOCKS: dict[str, dict[str, Any]] = {
-    "final_demand": {"type": "final_demand", "region": "R00", "sector": "S001", "value": 100.0},
-    "new_plant": {
-        "type": "new_plant",
-        "region": "R01",
-        "sector": "S002",
-        "output": 50.0,
-        "borrow_from": "R00",
-    },
-    "coefficient_change": {
-        "type": "coefficient_change",
-        "regions": "R01",
-        "sectors": "S002",
-        "percent": -10,
-    },
-}
+def _runner_specs(table: Any, kind: str, k: int, seed: int, bloc: list[str]) -> list[Any]:
+    """``k`` one-shock specs of ``kind`` on random industries (parsed before the timing):
 
-
-def _bench_runner(table: Any, runs: int) -> dict[str, Any]:
-    """``ScenarioRunner.run`` (the scenario lab's runner: full ``ScenarioResult`` with the
-    bloc's closure indicators) for one shock of each kind, ms per run (mean of ``runs``)."""
-    from karavan.scenarios.runner import ScenarioRunner
+    - ``final_demand``: final use of one product (all buyers and categories) x a growth in
+      [-5%, 10%];
+    - ``new_plant``: a plant with output in [10, 100] table units, the recipe of the same
+      sector in the first region (``borrow_from``), sourced as the region buys (its purchases
+      are a demand on the existing industries: one solve);
+    - ``coefficient_change``: every input of one industry x a factor in [0.8, 1.2]: a rank-1
+      change of ``A`` (one column), by Woodbury.
+    """
     from karavan.scenarios.spec import ScenarioSpec
+
+    rng = np.random.default_rng(seed)
+    out = []
+    for _ in range(k):
+        r = table.regions[int(rng.integers(table.n_regions))]
+        s = table.sectors[int(rng.integers(table.n_sectors))]
+        shock: dict[str, Any]
+        if kind == "final_demand":
+            value = float(rng.uniform(-5.0, 10.0))
+            shock = {"type": kind, "region": r, "sector": s, "change": "percent", "value": value}
+        elif kind == "new_plant":
+            q = float(rng.uniform(10.0, 100.0))
+            shock = {"type": kind, "region": r, "sector": s, "output": q}
+            shock["borrow_from"] = table.regions[0]
+        else:
+            pct = float(rng.uniform(-20.0, 20.0))
+            shock = {"type": kind, "regions": r, "sectors": s, "percent": pct}
+        body = {"name": kind, "baseline": {"dataset": "synthetic"}, "bloc": bloc}
+        out.append(ScenarioSpec.parse({**body, "shocks": [shock]}))
+    return out
+
+
+def _bench_runner(table: Any, k: int) -> dict[str, Any]:
+    """``ScenarioRunner.run`` (the scenario lab's runner: a full ``ScenarioResult`` with the
+    bloc's closure before and after, labelled frames): ``k`` demand scenarios one after the
+    other, ``k // 2`` new plants and ``k // 2`` rank-1 coefficient changes; ms per run, and
+    for demand also per run + ``summary()`` + ``to_frames()`` (bloc = first 3 regions)."""
+    from karavan.scenarios.runner import ScenarioRunner
 
     bloc = list(table.regions[:3])
     t0 = time.perf_counter()
     runner = ScenarioRunner(table, bloc=bloc)
-    out: dict[str, Any] = {"init_s": time.perf_counter() - t0}
-    for name, shock in RUNNER_SHOCKS.items():
-        spec = ScenarioSpec.parse(
-            {"name": name, "baseline": {"dataset": "synthetic"}, "bloc": bloc, "shocks": [shock]}
-        )
-        runner.run(spec)
+    out: dict[str, Any] = {"init_s": time.perf_counter() - t0, "bloc": bloc}
+    counts = {"final_demand": k, "new_plant": max(k // 2, 5), "coefficient_change": max(k // 2, 5)}
+    loads: dict[str, Any] = {}
+    for seed, (kind, m) in enumerate(counts.items()):
+        specs = _runner_specs(table, kind, m, seed + 10, bloc)
+        runner.run(specs[0])  # warm-up
+        meter = _load_meter()
         t0 = time.perf_counter()
-        for _ in range(runs):
-            runner.run(spec)
-        out[f"{name}_ms"] = (time.perf_counter() - t0) / runs * 1e3
+        for sp in specs:
+            runner.run(sp)
+        out[f"{kind}_ms"] = (time.perf_counter() - t0) / m * 1e3
+        out[f"{kind}_runs"] = m
+        loads[kind] = _other_load(meter)
+        if kind == "final_demand":
+            t0 = time.perf_counter()
+            for sp in specs:
+                res = runner.run(sp)
+                res.summary()
+                res.to_frames()
+            out["final_demand_with_frames_ms"] = (time.perf_counter() - t0) / m * 1e3
+    out["demand_per_s"] = 1e3 / out["final_demand_ms"]
+    out["new_plant_over_demand"] = out["new_plant_ms"] / out["final_demand_ms"]
+    out["rank1_over_demand"] = out["coefficient_change_ms"] / out["final_demand_ms"]
+    out["other_load_cores"] = loads
     return out
 
 
@@ -285,7 +325,7 @@ def bench_size(
     del model, accounts
     gc.collect()
     if runner:
-        out["runner"] = _bench_runner(table, runs=10 if table.n < 5000 else 3)
+        out["runner"] = _bench_runner(table, k)
         gc.collect()
     if pymrio_runs:
         logging.getLogger("pymrio").setLevel(logging.WARNING)
@@ -398,14 +438,17 @@ def _bench_wiod_runner(table: Any, draws: int, workers: int) -> dict[str, Any]:
         meter = _load_meter()
         t0 = time.perf_counter()
         runner = ScenarioRunner(table, bloc=["RUS"])
+        out[f"workers_{w}_init_s"] = time.perf_counter() - t0
         monte_carlo_scenario(runner, spec, n=draws, seed=2011, method="lhs", workers=w)
-        out[f"workers_{w}_s"] = time.perf_counter() - t0
+        out[f"workers_{w}_s"] = time.perf_counter() - t0  # runner construction included
         out[f"workers_{w}_load_cores"] = _other_load(meter) if w == 1 else None
     return out
 
 
 def _summary(res: dict[str, Any]) -> str:
     lines = [
+        "Bare path (solve and arrays only):",
+        "",
         "| n | table | factorise (s) | demand scenario (ms) | per s | batched per s | "
         "new plant (ms) | new plant / demand | pymrio calc_all (s) | "
         "pymrio / karavan per scenario |",
@@ -421,6 +464,25 @@ def _summary(res: dict[str, Any]) -> str:
             f"{'-' if not pym else f'{min(pym):.2f}'} | "
             f"{ratio} |"
         )
+    if any("runner" in s for s in res["sizes"]):
+        lines += [
+            "",
+            "ScenarioRunner.run (full ScenarioResult, closure before/after):",
+            "",
+            "| n | init (s) | demand (ms) | demand / s | demand + summary + to_frames (ms) | "
+            "new plant (ms) | new plant / demand | rank-1 coefficient change (ms) | "
+            "rank-1 / demand |",
+            "|---|---|---|---|---|---|---|---|---|",
+        ]
+        for s in res["sizes"]:
+            r = s.get("runner")
+            if r:
+                lines.append(
+                    f"| {s['n']} | {r['init_s']:.2f} | {r['final_demand_ms']:.2f} | "
+                    f"{r['demand_per_s']:.0f} | {r['final_demand_with_frames_ms']:.2f} | "
+                    f"{r['new_plant_ms']:.2f} | {r['new_plant_over_demand']:.2f} | "
+                    f"{r['coefficient_change_ms']:.2f} | {r['rank1_over_demand']:.2f} |"
+                )
     w = res.get("wiod")
     if w:
         times = ", ".join(
@@ -433,9 +495,9 @@ def _summary(res: dict[str, Any]) -> str:
             times = ", ".join(
                 f"{k.split('_')[1]} worker(s) {v:.2f} s"
                 for k, v in w["runner"].items()
-                if k.startswith("workers_") and k.endswith("_s")
+                if k.startswith("workers_") and k.endswith("_s") and not k.endswith("_init_s")
             )
-            lines.append(f"through ScenarioRunner.run: {times}")
+            lines.append(f"through monte_carlo_scenario (ScenarioRunner.run per draw): {times}")
     return "\n".join(lines)
 
 

@@ -1,26 +1,85 @@
-"""The ``karavan scenario`` group: run a scenario file, save, list, compare and export runs, and
-print the JSON Schema of scenario files. Runs are saved in ``DATA_DIR/runs``."""
+"""The ``karavan scenario`` group: run a scenario file (once, or as a Monte Carlo analysis over
+its distributions), run a batch of scenario files on one baseline, save, list, compare and export
+runs, and print the JSON Schema of scenario files. Runs are saved in ``DATA_DIR/runs``.
+
+Where the work runs: ``--dask tcp://host:port`` sends it to a Dask cluster; otherwise
+``--workers W`` local processes, by default as many as the CPUs this process may use
+(``os.sched_getaffinity``), capped by the number of draws or scenarios, but in this process when
+there are fewer than :data:`POOL_FROM_DRAWS` draws or :data:`POOL_FROM_SCENARIOS` scenarios (a
+pool of spawned processes costs seconds to start). In-process runs limit BLAS to one thread,
+as pool workers do, so that the numbers do not depend on where they ran."""
 
 from __future__ import annotations
 
 import hashlib
 import json
+import os
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
+import numpy as np
+import pandas as pd
 import typer
 
 from karavan.cli import render
 from karavan.cli.app import JsonOpt, app, fail, load_table, state
 from karavan.cli.render import Col, fmt_amount, fmt_share
 from karavan.datastore import DatasetInfo
+from karavan.scenarios.batch import run_batch
+from karavan.scenarios.montecarlo import (
+    MonteCarloResult,
+    monte_carlo_scenario,
+    summarise_draws,
+)
 from karavan.scenarios.results import ScenarioResult
 from karavan.scenarios.runner import ScenarioRunner
+from karavan.scenarios.sensitivity import spearman_coefficients
 from karavan.scenarios.spec import ScenarioSpec
 from karavan.scenarios.store import DatasetRef, RunStore, compare_runs
 
-__all__ = ["dataset_checksum", "scenario_app", "schema_text"]
+__all__ = [
+    "POOL_FROM_DRAWS",
+    "POOL_FROM_SCENARIOS",
+    "dataset_checksum",
+    "default_workers",
+    "headline_draws",
+    "scenario_app",
+    "schema_text",
+]
+
+POOL_FROM_DRAWS = 100
+"""Fewer Monte Carlo draws than this run in this process unless ``--workers`` says otherwise."""
+POOL_FROM_SCENARIOS = 4
+"""Fewer batch scenarios than this run in this process unless ``--workers`` says otherwise."""
+TOP_DRIVERS = 3
+
+T = TypeVar("T")
+
+WorkersOpt = Annotated[
+    int | None,
+    typer.Option(
+        "--workers",
+        "-w",
+        min=1,
+        help="Local worker processes (1: this process). Default: the usable CPUs, capped by "
+        f"the tasks; this process below {POOL_FROM_DRAWS} draws or {POOL_FROM_SCENARIOS} "
+        "scenarios.",
+        show_default=False,
+    ),
+]
+DaskOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--dask",
+        metavar="tcp://HOST:PORT",
+        help="Run on the Dask cluster whose scheduler is at this address "
+        "(pip install 'karavan[dask]').",
+        show_default=False,
+    ),
+]
 
 scenario_app = typer.Typer(
     help="Scenario lab: test a project or policy on the input-output model.",
@@ -122,6 +181,224 @@ def _parse_values(items: list[str]) -> dict[str, float]:
     return out
 
 
+def usable_cpus() -> int:
+    """CPUs this process may run on (its affinity mask where the OS has one)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - macOS, Windows
+        return max(1, os.cpu_count() or 1)
+
+
+def default_workers(tasks: int, pool_from: int) -> int:
+    """``min(usable CPUs, tasks)`` local workers, or 1 (this process) below ``pool_from`` tasks."""
+    if tasks < pool_from:
+        return 1
+    return max(1, min(usable_cpus(), tasks))
+
+
+@contextmanager
+def _one_blas_thread(enabled: bool) -> Iterator[None]:
+    if not enabled:
+        yield
+        return
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=1):
+        yield
+
+
+def _where(workers: int | None, dask: str | None, tasks: int, pool_from: int) -> tuple[int, str]:
+    if dask is not None:
+        return 1, f"on the Dask cluster at {dask}"
+    w = workers if workers is not None else default_workers(tasks, pool_from)
+    return w, ("in this process" if w == 1 else f"on {w} local processes")
+
+
+def _execute(in_process: bool, what: str, quiet: bool, work: Callable[[], T]) -> T:
+    with render.spinner(what, enabled=not quiet), _one_blas_thread(in_process):
+        return work()
+
+
+# ---------------------------------------------------------------------- Monte Carlo
+def _level_names(index: pd.Index) -> pd.Index:
+    names = ["measure" if n is None or str(n).startswith("level_") else str(n) for n in index.names]
+    return index.set_names(names)
+
+
+def _relabel(frame: pd.DataFrame) -> pd.DataFrame:
+    out = frame.copy()
+    out.index = _level_names(out.index)
+    return out
+
+
+def headline_draws(mc: MonteCarloResult) -> pd.DataFrame:
+    """draw x headline measure: the total change of every measure (output, value added, imports
+    from outside the bloc, each stressor) and the bloc's closure after, at each draw."""
+    ind = mc.outputs["industries"]
+    measure = ind.columns.get_level_values(-1)
+    data: dict[str, Any] = {}
+    for m in dict.fromkeys(measure):
+        if str(m).endswith("_change"):
+            data[str(m)] = ind.loc[:, measure == m].to_numpy().sum(axis=1)
+    clo = mc.outputs["closure"]
+    data["closure_after"] = clo[("after", "closure")].to_numpy()
+    frame = pd.DataFrame(data, index=mc.draws.index)
+    frame.columns.name = "measure"
+    return frame
+
+
+def _mc_frames(mc: MonteCarloResult) -> dict[str, pd.DataFrame]:
+    """Headline draws, percentiles and sensitivity, the parameter draws and the drivers, every
+    output's percentiles and sensitivity, and the regions' and closure's draws (entry labels
+    named; the unnamed level of measures is called ``measure``)."""
+    head = headline_draws(mc)
+    values = head.to_numpy(dtype=np.float64)
+    uncertain = [str(c) for c in mc.sensitivity["industries"].columns]
+    frames: dict[str, pd.DataFrame] = {
+        "headline/percentiles": summarise_draws(values, head.columns),
+        "headline/sensitivity": spearman_coefficients(mc.draws[uncertain], values, head.columns),
+        "headline/draws": head,
+        "draws": mc.draws,
+        "drivers": mc.drivers(),
+    }
+    for name in mc.outputs:
+        frames[f"{name}/percentiles"] = _relabel(mc.percentiles[name])
+        frames[f"{name}/sensitivity"] = _relabel(mc.sensitivity[name])
+    for name in ("regions", "closure"):  # small; industries x draws stays in Python
+        out = mc.outputs[name].copy()
+        out.columns = _level_names(out.columns)
+        frames[f"{name}/draws"] = out
+    return frames
+
+
+def _top_drivers(rho: pd.Series, top: int) -> list[tuple[str, float]]:
+    r = rho.dropna()
+    order = r.abs().sort_values(ascending=False, kind="stable").index[:top]
+    return [(str(p), float(r[p])) for p in order]
+
+
+def _mc_summary(frames: dict[str, pd.DataFrame]) -> dict[str, Any]:
+    pct, sens = frames["headline/percentiles"], frames["headline/sensitivity"]
+    out: dict[str, Any] = {}
+    for m in pct.index:
+        out[str(m)] = {
+            **{str(k): float(v) for k, v in pct.loc[m].items()},
+            "drivers": [
+                {"parameter": p, "rho": rho} for p, rho in _top_drivers(sens.loc[m], TOP_DRIVERS)
+            ],
+        }
+    return out
+
+
+def _print_mc(frames: dict[str, pd.DataFrame], title: str, caption: str) -> None:
+    con = render.console()
+    con.print(title)
+    pct, sens = frames["headline/percentiles"], frames["headline/sensitivity"]
+
+    def cell(m: str) -> Callable[[Any], str]:
+        return fmt_share if m == "closure_after" else fmt_amount
+
+    rows = [(m, *(cell(m)(pct.at[m, c]) for c in ("mean", "p5", "p50", "p95"))) for m in pct.index]
+    con.print(
+        render.table(
+            "headline outputs",
+            [Col("measure")] + [Col(c, str, True) for c in ("mean", "p5", "p50", "p95")],
+            rows,
+            caption=caption,
+        )
+    )
+    driver_rows = []
+    for m in pct.index:
+        for rank, (p, rho) in enumerate(_top_drivers(sens.loc[m], TOP_DRIVERS), start=1):
+            driver_rows.append((m if rank == 1 else "", rank, p, rho))
+    if driver_rows:
+        con.print(
+            render.table(
+                "top sensitivity drivers (Spearman rank correlation)",
+                [
+                    Col("measure"),
+                    Col("rank", str, True),
+                    Col("parameter"),
+                    Col("rho", lambda v: f"{v:+.3f}", True),
+                ],
+                driver_rows,
+            )
+        )
+    else:
+        con.print("no parameter varies: no sensitivity ranking")
+
+
+def _run_monte_carlo(
+    ctx: typer.Context,
+    spec: ScenarioSpec,
+    *,
+    draws: int,
+    lhs: bool,
+    seed: int,
+    workers: int | None,
+    dask: str | None,
+    save: bool,
+    json_out: bool,
+) -> None:
+    info, table = load_table(ctx, spec.baseline.dataset, spec.baseline.year, progress=not json_out)
+    method = "lhs" if lhs else "random"
+    n_workers, where = _where(workers, dask, draws, POOL_FROM_DRAWS)
+    runner = ScenarioRunner(table, bloc=spec.bloc)
+    mc = _execute(
+        dask is None and n_workers == 1,
+        f"running {draws} draws {where}",
+        json_out,
+        lambda: monte_carlo_scenario(
+            runner,
+            spec,
+            n=draws,
+            seed=seed,
+            method=method,
+            workers=n_workers,
+            dask_address=dask,
+        ),
+    )
+    frames = _mc_frames(mc)
+    summary = _mc_summary(frames)
+    run_id = None
+    if save:
+        ref = DatasetRef(info.name, table.meta.year, dataset_checksum(info, table.meta.year))
+        saved = _runs(ctx).save_monte_carlo(
+            spec, frames, summary, ref, seed=seed, method=method, draws=draws
+        )
+        run_id = saved.provenance.run_id
+    if json_out:
+        render.print_json(
+            {
+                "scenario": spec.name,
+                "dataset": info.name,
+                "year": table.meta.year,
+                "run_id": run_id,
+                "method": method,
+                "seed": seed,
+                "draws": draws,
+                "parameters": list(frames["headline/sensitivity"].columns),
+                "summary": summary,
+                "headline": {
+                    "percentiles": frames["headline/percentiles"],
+                    "sensitivity": frames["headline/sensitivity"],
+                },
+                "percentiles": {o: frames[f"{o}/percentiles"] for o in mc.outputs},
+                "sensitivity": {o: frames[f"{o}/sensitivity"] for o in mc.outputs},
+                "drivers": frames["drivers"],
+            }
+        )
+        return
+    label = "Latin hypercube" if lhs else "random"
+    _print_mc(
+        frames,
+        f"{spec.name} on {info.name} {table.meta.year or ''}: {draws} {label} draws, seed {seed}",
+        f"{draws} draws {where}; percentiles 5/50/95 and mean",
+    )
+    if run_id:
+        render.console().print(f"saved as {run_id}")
+
+
 @scenario_app.command("run")
 def run_cmd(
     ctx: typer.Context,
@@ -137,13 +414,45 @@ def run_cmd(
             show_default=False,
         ),
     ] = None,
+    draws: Annotated[
+        int | None,
+        typer.Option(
+            "--draws",
+            min=1,
+            help="Monte Carlo: N draws over the spec's distributions (percentiles 5/50/95, "
+            "mean and sensitivity of the headline outputs).",
+            show_default=False,
+        ),
+    ] = None,
+    lhs: Annotated[
+        bool, typer.Option("--lhs", help="Latin hypercube draws (with --draws).")
+    ] = False,
+    seed: Annotated[int, typer.Option("--seed", help="Seed of the draws.")] = 0,
+    workers: WorkersOpt = None,
+    dask: DaskOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
-    """Run a scenario file against its baseline dataset and print the effects."""
+    """Run a scenario file against its baseline dataset and print the effects; with --draws,
+    a Monte Carlo analysis over its distributions."""
     spec = ScenarioSpec.from_file(file)
     values = _parse_values(set_values or [])
     if values:
         spec = spec.with_values(values)
+    if draws is not None:
+        _run_monte_carlo(
+            ctx,
+            spec,
+            draws=draws,
+            lhs=lhs,
+            seed=seed,
+            workers=workers,
+            dask=dask,
+            save=save,
+            json_out=json_out,
+        )
+        return
+    if lhs or dask is not None or workers is not None:
+        fail("--lhs, --workers and --dask apply to Monte Carlo runs: add --draws N")
     info, table = load_table(ctx, spec.baseline.dataset, spec.baseline.year, progress=not json_out)
     with render.spinner("running the scenario", enabled=not json_out):
         result = ScenarioRunner(table, bloc=spec.bloc).run(spec)
@@ -167,6 +476,82 @@ def run_cmd(
         render.console().print(f"saved as {run_id}")
 
 
+@scenario_app.command("batch")
+def batch_cmd(
+    ctx: typer.Context,
+    files: Annotated[
+        list[Path], typer.Argument(help="Scenario files on the same baseline.", dir_okay=False)
+    ],
+    workers: WorkersOpt = None,
+    dask: DaskOpt = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Run several deterministic scenario files on one baseline, in parallel, and show their
+    summaries side by side."""
+    specs = [ScenarioSpec.from_file(f) for f in files]
+    for f, spec in zip(files, specs, strict=True):
+        if not spec.is_deterministic():
+            uncertain = [p for p, v in spec.parameters().items() if not isinstance(v, float)]
+            fail(
+                f"{f}: distributions at {', '.join(uncertain)}; a batch runs deterministic "
+                "scenarios (use `scenario run FILE --draws N` for a Monte Carlo analysis)"
+            )
+    base = specs[0].baseline
+    for f, spec in zip(files[1:], specs[1:], strict=True):
+        if (spec.baseline.dataset, spec.baseline.year) != (base.dataset, base.year):
+            fail(
+                f"{f}: baseline {spec.baseline.dataset} {spec.baseline.year}, not "
+                f"{base.dataset} {base.year} as {files[0]}; a batch shares one baseline"
+            )
+    info, table = load_table(ctx, base.dataset, base.year, progress=not json_out)
+    n_workers, where = _where(workers, dask, len(specs), POOL_FROM_SCENARIOS)
+    runner = ScenarioRunner(table, bloc=specs[0].bloc)
+    results = _execute(
+        dask is None and n_workers == 1,
+        f"running {len(specs)} scenarios {where}",
+        json_out,
+        lambda: run_batch(runner, specs, workers=n_workers, dask_address=dask),
+    )
+    if json_out:
+        render.print_json(
+            {
+                "dataset": info.name,
+                "year": table.meta.year,
+                "scenarios": [
+                    {"file": str(f), "scenario": r.name, **_result_json(r)}
+                    for f, r in zip(files, results, strict=True)
+                ],
+            }
+        )
+        return
+    summaries = [r.summary() for r in results]
+    headers = _unique([r.name for r in results], [f.stem for f in files])
+    keys = [k for k, v in summaries[0].items() if isinstance(v, float)]
+    shares = {k for k in keys if k.startswith("closure") or k.startswith("leakage_share")}
+
+    def fmt(k: str) -> Callable[[Any], str]:
+        return fmt_share if k in shares else fmt_amount
+
+    render.console().print(
+        render.table(
+            f"{len(results)} scenarios on {info.name} {table.meta.year or ''}",
+            [Col("measure")] + [Col(h, str, True) for h in headers],
+            [(k, *(fmt(k)(s.get(k)) for s in summaries)) for k in keys],
+            caption=f"run {where}",
+        )
+    )
+    for h, r in zip(headers, results, strict=True):
+        for note in r.notes:
+            render.console().print(f"note ({h}): {note}")
+
+
+def _unique(names: list[str], stems: list[str]) -> list[str]:
+    """Column headers: the scenario names, with the file's stem where a name repeats."""
+    return [
+        n if names.count(n) == 1 else f"{n} ({stem})" for n, stem in zip(names, stems, strict=True)
+    ]
+
+
 @scenario_app.command("list")
 def list_cmd(ctx: typer.Context, json_out: JsonOpt = False) -> None:
     """Saved runs, oldest first."""
@@ -174,11 +559,22 @@ def list_cmd(ctx: typer.Context, json_out: JsonOpt = False) -> None:
     if json_out:
         render.print_json([r.__dict__ for r in runs])
         return
+
+    def kind(r: Any) -> str:
+        return "" if r.kind == "scenario" else f"{r.method} x{r.draws}, seed {r.seed}"
+
     render.console().print(
         render.table(
             f"saved scenario runs in {_runs(ctx).root}",
-            [Col("run"), Col("scenario"), Col("dataset"), Col("year"), Col("created")],
-            [(r.run_id, r.spec_name, r.dataset, r.year or "", r.created) for r in runs],
+            [
+                Col("run"),
+                Col("scenario"),
+                Col("dataset"),
+                Col("year"),
+                Col("Monte Carlo"),
+                Col("created"),
+            ],
+            [(r.run_id, r.spec_name, r.dataset, r.year or "", kind(r), r.created) for r in runs],
         )
     )
 
@@ -216,7 +612,8 @@ def export_cmd(
     fmt: Annotated[ExportChoice, typer.Option("--format", "-f", help="csv, parquet or json.")],
     output: Annotated[Path, typer.Option("--output", "-o", help="File to write.", dir_okay=False)],
 ) -> None:
-    """Write a saved run to a CSV, Parquet or JSON file."""
+    """Write a saved run to a CSV, Parquet or JSON file (a Monte Carlo run: its percentiles,
+    draws and sensitivity)."""
     path = _runs(ctx).export(run, fmt.value, output)
     typer.echo(f"wrote {path}")
 

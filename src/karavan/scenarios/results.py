@@ -19,7 +19,7 @@ All amounts are in the table's currency and unit. ``industries`` is indexed by (
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
@@ -42,6 +42,8 @@ class ScenarioResult:
     closure: pd.DataFrame
     stressors: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()
+    by_region: pd.DataFrame | None = field(default=None, repr=False)
+    """:meth:`regions`, when the runner computed it with the result (else summed on demand)."""
 
     @property
     def measures(self) -> tuple[str, ...]:
@@ -49,6 +51,8 @@ class ScenarioResult:
 
     def regions(self) -> pd.DataFrame:
         """``industries`` summed by region (every ``*_baseline``, ``*_change`` column)."""
+        if self.by_region is not None:
+            return self.by_region
         return self.industries.groupby(level="region", sort=False).sum()
 
     def totals(self) -> pd.Series:

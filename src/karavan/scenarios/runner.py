@@ -46,6 +46,20 @@ means the changed table is not productive (raised as
 **After the shocks**: ``x1 = (I - A1)^-1 (y1 + sum q a)``; value added ``v1 x1``;
 stressors ``S1 x1``; intermediate purchases ``Z1 = A1 diag(x1)`` (plus the plants'); the bloc's
 final-demand closure with ``d1 = diag(v1) (I - A1)^-1 y1_B``.
+
+**What a run computes.** Everything that depends on the baseline and the bloc only is computed
+once per bloc and cached: ``x0 = L y``, ``L y_B``, the baseline measures and closure, the
+member masks, and ``c[p, j] = sum_{o outside, o != r(j)} A[(o, p), j]``, the coefficients of
+each buyer's purchases of each product from outside suppliers, so that imports from outside are
+``c x`` summed over each region's buyers (``O(S n)``, not the ``O(n^2)`` of forming ``Z1``;
+changed columns and the plants' purchases are added from their own coefficients). A run solves
+only the changes, by linearity: ``L (y + dy) = x0 + L dy`` and ``L (y_B + dy_B) = L y_B +
+L dy_B`` (one right-hand side when ``dy_B`` is zero or a multiple of ``dy``, as for one
+final-demand shock; none for ``dy = 0``), plus the ``k`` Woodbury columns, all in one
+triangular solve; only the changed rows of ``Y`` are read. The labelled frames reuse the
+runner's indexes, and ``regions`` is summed with the arrays. The numbers equal the
+straightforward computation (dense ``A1``, ``Z1`` and a new LU) to rounding (tests:
+``tests/unit/scenarios/test_runner_cache.py``, 1e-12).
 """
 
 from __future__ import annotations
@@ -82,7 +96,9 @@ BISECTION_STEPS = 60
 @dataclass
 class ScenarioState:
     """The changed system a spec describes: changed coefficient columns, final use, value-added
-    and stressor coefficients, and new plants (column, output, inputs, v, s)."""
+    and stressor coefficients, and new plants (column, output, inputs, v, s). ``Y`` is a
+    read-only view of the table's until a shock changes it (then a copy); ``y_rows`` are the
+    rows of ``Y`` shocks changed."""
 
     columns: dict[int, Array]
     Y: Array
@@ -90,6 +106,13 @@ class ScenarioState:
     S: Array
     plants: list[tuple[int, float, Array, float, Array]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    y_rows: set[int] = field(default_factory=set)
+
+    def writable_Y(self) -> Array:
+        """``Y``, copied first if it is still the table's."""
+        if not self.Y.flags.writeable:
+            self.Y = self.Y.copy()
+        return self.Y
 
     def dense_A(self, A: Array) -> Array:
         """The full changed ``A1`` (for checks; runs never form it)."""
@@ -128,8 +151,19 @@ class ScenarioRunner:
         R, S_ = table.n_regions, table.n_sectors
         self._purchases: Array = table.Z.reshape(table.n, R, S_).sum(axis=2) + table.Y_by_region
         self.bloc: Bloc = resolve_bloc(table.regions, bloc)
-        self._baseline: dict[tuple[str, ...], dict[str, Any]] = {}
-        self._baseline_outputs(self.bloc)
+        # labels of every result, built once
+        self._industry_index = table.industry_index
+        self._region_index = pd.Index(list(table.regions), name="region")
+        names = [
+            f"{m}_{w}" for m in ("output", "value_added", "imports") for w in ("baseline", "change")
+        ]
+        names.insert(2, "output_direct")
+        names += [f"{s}_{w}" for s in table.stressors for w in ("baseline", "change")]
+        self._columns = pd.Index(names)
+        self._closure_columns = pd.Index(["total", "inside", "leakage", "closure", "leakage_share"])
+        self._when = pd.Index(["before", "after"], name="when")
+        self._blocs: dict[tuple[str, ...], _BlocCache] = {}
+        self._bloc_cache(self.bloc)
 
     # ------------------------------------------------------------------ public
     def run(self, spec: ScenarioSpec, values: Mapping[str, float] | None = None) -> ScenarioResult:
@@ -188,7 +222,9 @@ class ScenarioRunner:
 
     def _build(self, spec: ScenarioSpec, bloc: Bloc, thetas: Mapping[int, float]) -> ScenarioState:
         t = self.table
-        state = ScenarioState(columns={}, Y=t.Y.copy(), v=self.v.copy(), S=self.S.copy())
+        Y = t.Y.view()
+        Y.flags.writeable = False
+        state = ScenarioState(columns={}, Y=Y, v=self.v.copy(), S=self.S.copy())
         for i, shock in enumerate(spec.shocks):
             self._apply(state, f"shocks[{i}]", shock, bloc, thetas.get(i))
         return state
@@ -207,6 +243,8 @@ class ScenarioRunner:
                 lab.categories(f"{path}.category", shock.category),
             )
             value = _number(shock.value)
+            st.writable_Y()
+            st.y_rows.add(int(i))
             base = st.Y[i, cols]
             if shock.change == "percent":
                 st.Y[i, cols] = base * (1.0 + value / 100.0)
@@ -292,6 +330,9 @@ class ScenarioRunner:
                 col[rows] -= moved
                 col[target] += moved.sum()
             fcols = lab.final_columns([r], range(len(t.categories)))
+            st.writable_Y()
+            st.y_rows.update(rows.tolist())
+            st.y_rows.add(target)
             moved_f = share * st.Y[np.ix_(rows, fcols)]
             st.Y[np.ix_(rows, fcols)] -= moved_f
             st.Y[target, fcols] += moved_f.sum(axis=0)
@@ -404,15 +445,50 @@ class ScenarioRunner:
         st.plants.append((r * S_ + s, _number(shock.output), a, v_p, s_p))
 
     # ------------------------------------------------------------------ results
-    def _baseline_outputs(self, bloc: Bloc) -> dict[str, Any]:
+    def _bloc_cache(self, bloc: Bloc) -> _BlocCache:
+        """Everything a run's results need that depends on the baseline and the bloc only,
+        computed once per bloc (the runner's own bloc at construction)."""
         key = bloc.present
-        if key not in self._baseline:
-            st = ScenarioState(columns={}, Y=self.table.Y, v=self.v, S=self.S)
-            # the same two-column solve as a run's, so that a zero shock changes no bit
-            rhs = np.column_stack([self.table.Y.sum(axis=1), self._bloc_demand(st, bloc)])
-            X = self.model.solve(rhs)
-            self._baseline[key] = self._measures(st, X[:, 0], X[:, 1], bloc)
-        return self._baseline[key]
+        cache = self._blocs.get(key)
+        if cache is None:
+            t = self.table
+            n, R, S_, C = t.n, t.n_regions, t.n_sectors, len(t.categories)
+            members = [t.regions.index(m) for m in bloc.present]
+            member = np.zeros(R, dtype=bool)
+            member[members] = True
+            W = (~member)[:, None] & ~np.eye(R, dtype=bool)  # origin o outside, o != buyer
+            Wf = W.astype(np.float64)
+            # c[p, j] = sum_o W[o, r(j)] A[(o, p), j]: buyer j's coefficients of product p from
+            # outside suppliers, so that its purchases of p from them are c[p, j] x_j
+            col_w = Wf[:, np.arange(n) // S_]  # R x n
+            c = np.zeros((S_, n))
+            for o in range(R):
+                if not W[o].any():  # a member: never an outside supplier
+                    continue
+                c += self.A[o * S_ : (o + 1) * S_, :] * col_w[o][None, :]
+            fcols = (np.asarray(members, dtype=np.intp)[:, None] * C + np.arange(C)).reshape(-1)
+            PY = t.Y.reshape(n, R, C).sum(axis=2)  # purchases of final use by buyer region
+            cache = _BlocCache(
+                member=member,
+                rows=np.repeat(member, S_),
+                fcols=fcols,
+                W=W,
+                Wf=Wf,
+                c=c,
+                x=np.zeros(0),
+                Ly_B=np.zeros(0),
+                imports_Y=np.einsum("opr,or->rp", PY.reshape(R, S_, R), W),
+                before={},
+            )
+            st = ScenarioState(columns={}, Y=t.Y, v=self.v, S=self.S)
+            # the same two-column solve as before any caching, so that the baseline is the
+            # solve of y and y_B (a run adds its changes to it)
+            X = self.model.solve(np.column_stack([t.Y.sum(axis=1), self._bloc_demand(st, bloc)]))
+            cache.x = np.ascontiguousarray(X[:, 0])
+            cache.Ly_B = np.ascontiguousarray(X[:, 1])
+            cache.before = self._measures(st, cache.x, cache.Ly_B, cache.imports_Y, cache)
+            self._blocs[key] = cache
+        return cache
 
     def _bloc_demand(self, st: ScenarioState, bloc: Bloc) -> Array:
         """``y_B``: final use of the bloc's members present (all categories)."""
@@ -420,60 +496,116 @@ class ScenarioRunner:
         members = [t.regions.index(m) for m in bloc.present]
         return np.asarray(st.Y.reshape(t.n, t.n_regions, -1)[:, members, :].sum(axis=(1, 2)))
 
-    def _measures(self, st: ScenarioState, x: Array, Ly_B: Array, bloc: Bloc) -> dict[str, Any]:
+    def _changes(self, st: ScenarioState, dy: Array, dy_B: Array, cache: _BlocCache) -> Changes:
+        """``dx = x1 - x0`` and ``d(L y_B)`` of a state whose final demand (plants' purchases
+        included) changed by ``dy``, the bloc's by ``dy_B``: by linearity only the changes are
+        solved (one right-hand side when ``dy_B`` is zero or a multiple of ``dy``, as for one
+        final-demand shock), plus the Woodbury update of the changed columns."""
+        n = self.table.n
+        cols = np.fromiter(st.columns, dtype=np.intp, count=len(st.columns))
+        k = cols.size
+        has_dy, has_b = bool(dy.any()), bool(dy_B.any())
+        alpha = _multiple(dy, dy_B) if has_dy and has_b else None
+        rhs: list[Array] = []
+        if k:
+            rhs.extend(st.columns[j] - self.A[:, j] for j in cols)
+        if has_dy:
+            rhs.append(dy)
+        if has_b and alpha is None:
+            rhs.append(dy_B)
+        if not rhs:
+            return np.zeros(n), np.zeros(n)
+        X = self.model.solve(rhs[0] if len(rhs) == 1 else np.column_stack(rhs))
+        if X.ndim == 1:
+            X = X[:, None]
+        Ldy = X[:, k] if has_dy else np.zeros(n)
+        if not has_b:
+            LdyB = np.zeros(n)
+        elif alpha is not None:
+            LdyB = alpha * Ldy
+        else:
+            LdyB = X[:, k + int(has_dy)]
+        if not k:
+            return Ldy, LdyB
+        LU = X[:, :k]
+        K = np.eye(k) - LU[cols, :]
+        b = np.column_stack([cache.x[cols] + Ldy[cols], cache.Ly_B[cols] + LdyB[cols]])
+        try:
+            z = np.linalg.solve(K, b)
+        except np.linalg.LinAlgError:
+            raise NotProductiveError(
+                "the changed coefficients make (I - A) singular: the scenario's table is not "
+                "productive"
+            ) from None
+        dz = LU @ z
+        return Ldy + dz[:, 0], LdyB + dz[:, 1]
+
+    def _measures(
+        self, st: ScenarioState, x: Array, Ly_B: Array, imports_Y: Array, cache: _BlocCache
+    ) -> Measures:
         """Output, value added, imports, stressors and closure of a state with output ``x``
-        and ``Ly_B = (I - A1)^-1 y_B``."""
+        and ``Ly_B = (I - A1)^-1 y_B``. Imports from outside the bloc: ``c x`` (``c``: the
+        baseline coefficients from outside, cached; changed columns recomputed), plus those of
+        final use ``imports_Y`` (buyer region x product), plus plants' purchases."""
         t = self.table
         n, R, S_ = t.n, t.n_regions, t.n_sectors
         direct = np.zeros(n)
         va = st.v * x
         F = st.S * x[None, :]
-        Z = self.A * x[None, :]
+        cx = cache.c * x[None, :]
         for j, col in st.columns.items():
-            Z[:, j] = col * x[j]
-        P = Z.reshape(n, R, S_).sum(axis=2)
-        P += st.Y.reshape(n, R, len(t.categories)).sum(axis=2)
+            cx[:, j] = (cache.Wf[:, j // S_] @ col.reshape(R, S_)) * x[j]
+        imports = cx.reshape(S_, R, S_).sum(axis=2).T + imports_Y  # buyer region x product
         for j, q, a, v_p, s_p in st.plants:
             direct[j] += q
             va[j] += q * v_p
             F[:, j] += q * s_p
-            P[:, j // S_] += q * a
-        member = np.array([reg in bloc.present for reg in t.regions])
-        W = (~member)[:, None] & ~np.eye(R, dtype=bool)  # origin o outside, o != buyer
-        imports = np.einsum("opr,or->rp", P.reshape(R, S_, R), W).reshape(-1)
+            imports[j // S_] += cache.Wf[:, j // S_] @ (q * a).reshape(R, S_)
         d = st.v * Ly_B
-        inside = float(d[np.repeat(member, S_)].sum())
+        inside = float(d[cache.rows].sum())
         total = float(d.sum())
         return {
             "output": x + direct,
             "output_direct": direct,
             "value_added": va,
-            "imports": imports,
+            "imports": np.ascontiguousarray(imports).reshape(-1),
             "F": F,
-            "closure": {
-                "total": total,
-                "inside": inside,
-                "leakage": total - inside,
-                "closure": inside / total if total else float("nan"),
-                "leakage_share": (total - inside) / total if total else float("nan"),
-            },
+            "closure": [
+                total,
+                inside,
+                total - inside,
+                inside / total if total else float("nan"),
+                (total - inside) / total if total else float("nan"),
+            ],
         }
 
     def _result(self, spec: ScenarioSpec, bloc: Bloc, st: ScenarioState) -> ScenarioResult:
         t = self.table
-        before = self._baseline_outputs(bloc)
-        rhs = st.Y.sum(axis=1) + st.plant_demand(t.n)
-        X = self.solve(st, np.column_stack([rhs, self._bloc_demand(st, bloc)]))
-        after = self._measures(st, X[:, 0], X[:, 1], bloc)
-        cols: dict[str, Array] = {}
-        for m in ("output", "value_added", "imports"):
-            cols[f"{m}_baseline"] = before[m]
-            cols[f"{m}_change"] = after[m] - before[m]
-            if m == "output":
-                cols["output_direct"] = after["output_direct"]
-        for k, name in enumerate(t.stressors):
-            cols[f"{name}_baseline"] = before["F"][k]
-            cols[f"{name}_change"] = after["F"][k] - before["F"][k]
+        cache = self._bloc_cache(bloc)
+        before = cache.before
+        dy, dy_B = st.plant_demand(t.n), np.zeros(t.n)
+        imports_Y = cache.imports_Y
+        if st.y_rows:  # only the changed rows of Y: their sums and their imports
+            rows = np.fromiter(sorted(st.y_rows), dtype=np.intp, count=len(st.y_rows))
+            dY = st.Y[rows] - t.Y[rows]
+            dy[rows] += dY.sum(axis=1)
+            dy_B[rows] = dY[:, cache.fcols].sum(axis=1)
+            S_ = t.n_sectors
+            dP = dY.reshape(rows.size, t.n_regions, -1).sum(axis=2)  # row x buyer region
+            imports_Y = imports_Y.copy()
+            np.add.at(imports_Y.T, rows % S_, dP * cache.W[rows // S_])
+        dx, dLy_B = self._changes(st, dy, dy_B, cache)
+        after = self._measures(st, cache.x + dx, cache.Ly_B + dLy_B, imports_Y, cache)
+        k = len(t.stressors)
+        data = np.empty((7 + 2 * k, t.n))
+        data[0] = before["output"]
+        data[1] = after["output"] - before["output"]
+        data[2] = after["output_direct"]
+        for i, m in enumerate(("value_added", "imports")):
+            data[3 + 2 * i] = before[m]
+            data[4 + 2 * i] = after[m] - before[m]
+        data[7::2] = before["F"]
+        data[8::2] = after["F"] - before["F"]
         notes = list(st.notes)
         if bloc.absent:
             notes.append(
@@ -483,15 +615,57 @@ class ScenarioRunner:
         if not t.stressors:
             notes.append("the table has no stressors (satellite accounts): none are reported")
         closure = pd.DataFrame(
-            [before["closure"], after["closure"]], index=pd.Index(["before", "after"], name="when")
+            np.array([before["closure"], after["closure"]]),
+            index=self._when,
+            columns=self._closure_columns,
         )
+        R = t.n_regions
+        by_region = data.reshape(data.shape[0], R, -1).sum(axis=2)
         return ScenarioResult(
             name=spec.name,
             spec_hash=spec.spec_hash(),
             bloc=bloc.name,
             bloc_members=bloc.present,
-            industries=pd.DataFrame(cols, index=t.industry_index),
+            industries=pd.DataFrame(
+                data.T, index=self._industry_index, columns=self._columns, copy=False
+            ),
             closure=closure,
             stressors=t.stressors,
             notes=tuple(notes),
+            by_region=pd.DataFrame(
+                by_region.T, index=self._region_index, columns=self._columns, copy=False
+            ),
         )
+
+
+def _multiple(dy: Array, dy_B: Array) -> float | None:
+    """``alpha`` with ``dy_B = alpha dy`` exactly where either is non-zero, else None."""
+    nz = np.flatnonzero(dy)
+    if nz.size == 0 or np.any(dy_B[dy == 0] != 0.0):
+        return None
+    ratios = dy_B[nz] / dy[nz]
+    alpha = float(ratios[0])
+    if np.all(ratios == alpha) and np.array_equal(alpha * dy, dy_B):
+        return alpha
+    return None
+
+
+Changes = tuple[Array, Array]
+BoolArray = np.ndarray[Any, np.dtype[np.bool_]]
+Measures = dict[str, Any]
+
+
+@dataclass
+class _BlocCache:
+    """Baseline quantities of one bloc (see :meth:`ScenarioRunner._bloc_cache`)."""
+
+    member: BoolArray  # regions in the bloc (R)
+    rows: BoolArray  # industries of members (n)
+    fcols: np.ndarray[Any, np.dtype[np.intp]]  # final-use columns of members
+    W: BoolArray  # origin o outside the bloc and o != buyer r (R x R)
+    Wf: Array  # W as floats
+    c: Array  # buyers' coefficients of each product from outside suppliers (S x n)
+    x: Array  # baseline output L y
+    Ly_B: Array  # L y_B
+    imports_Y: Array  # final use's purchases from outside the bloc (buyer region x product)
+    before: Measures
