@@ -20,23 +20,17 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
-import numpy as np
-import pandas as pd
 import typer
 
 from karavan.cli import render
 from karavan.cli.app import JsonOpt, app, fail, load_table, state
 from karavan.cli.render import Col, fmt_amount, fmt_share
+from karavan.cli.scenario_mc import headline_draws, mc_frames, mc_summary, print_mc
 from karavan.datastore import DatasetInfo
 from karavan.scenarios.batch import run_batch
-from karavan.scenarios.montecarlo import (
-    MonteCarloResult,
-    monte_carlo_scenario,
-    summarise_draws,
-)
+from karavan.scenarios.montecarlo import monte_carlo_scenario
 from karavan.scenarios.results import ScenarioResult
 from karavan.scenarios.runner import ScenarioRunner
-from karavan.scenarios.sensitivity import spearman_coefficients
 from karavan.scenarios.spec import ScenarioSpec
 from karavan.scenarios.store import DatasetRef, RunStore, compare_runs
 
@@ -54,7 +48,6 @@ POOL_FROM_DRAWS = 100
 """Fewer Monte Carlo draws than this run in this process unless ``--workers`` says otherwise."""
 POOL_FROM_SCENARIOS = 4
 """Fewer batch scenarios than this run in this process unless ``--workers`` says otherwise."""
-TOP_DRIVERS = 3
 
 T = TypeVar("T")
 
@@ -105,6 +98,11 @@ def dataset_checksum(info: DatasetInfo, year: int | None) -> str:
     meta = json.loads((info.path / key / "table.json").read_text(encoding="utf-8"))
     sums = {name: a["sha256"] for name, a in sorted(meta["arrays"].items())}
     return hashlib.sha256(json.dumps(sums, sort_keys=True).encode("utf-8")).hexdigest()
+
+
+def _dataset_ref(info: DatasetInfo, year: int | None) -> DatasetRef:
+    """The saved run's reference to the year of the dataset it ran on, with its checksum."""
+    return DatasetRef(info.name, year, dataset_checksum(info, year))
 
 
 def _runs(ctx: typer.Context) -> RunStore:
@@ -220,114 +218,7 @@ def _execute(in_process: bool, what: str, quiet: bool, work: Callable[[], T]) ->
 
 
 # ---------------------------------------------------------------------- Monte Carlo
-def _level_names(index: pd.Index) -> pd.Index:
-    names = ["measure" if n is None or str(n).startswith("level_") else str(n) for n in index.names]
-    return index.set_names(names)
-
-
-def _relabel(frame: pd.DataFrame) -> pd.DataFrame:
-    out = frame.copy()
-    out.index = _level_names(out.index)
-    return out
-
-
-def headline_draws(mc: MonteCarloResult) -> pd.DataFrame:
-    """draw x headline measure: the total change of every measure (output, value added, imports
-    from outside the bloc, each stressor) and the bloc's closure after, at each draw."""
-    ind = mc.outputs["industries"]
-    measure = ind.columns.get_level_values(-1)
-    data: dict[str, Any] = {}
-    for m in dict.fromkeys(measure):
-        if str(m).endswith("_change"):
-            data[str(m)] = ind.loc[:, measure == m].to_numpy().sum(axis=1)
-    clo = mc.outputs["closure"]
-    data["closure_after"] = clo[("after", "closure")].to_numpy()
-    frame = pd.DataFrame(data, index=mc.draws.index)
-    frame.columns.name = "measure"
-    return frame
-
-
-def _mc_frames(mc: MonteCarloResult) -> dict[str, pd.DataFrame]:
-    """Headline draws, percentiles and sensitivity, the parameter draws and the drivers, every
-    output's percentiles and sensitivity, and the regions' and closure's draws (entry labels
-    named; the unnamed level of measures is called ``measure``)."""
-    head = headline_draws(mc)
-    values = head.to_numpy(dtype=np.float64)
-    uncertain = [str(c) for c in mc.sensitivity["industries"].columns]
-    frames: dict[str, pd.DataFrame] = {
-        "headline/percentiles": summarise_draws(values, head.columns),
-        "headline/sensitivity": spearman_coefficients(mc.draws[uncertain], values, head.columns),
-        "headline/draws": head,
-        "draws": mc.draws,
-        "drivers": mc.drivers(),
-    }
-    for name in mc.outputs:
-        frames[f"{name}/percentiles"] = _relabel(mc.percentiles[name])
-        frames[f"{name}/sensitivity"] = _relabel(mc.sensitivity[name])
-    for name in ("regions", "closure"):  # small; industries x draws stays in Python
-        out = mc.outputs[name].copy()
-        out.columns = _level_names(out.columns)
-        frames[f"{name}/draws"] = out
-    return frames
-
-
-def _top_drivers(rho: pd.Series, top: int) -> list[tuple[str, float]]:
-    r = rho.dropna()
-    order = r.abs().sort_values(ascending=False, kind="stable").index[:top]
-    return [(str(p), float(r[p])) for p in order]
-
-
-def _mc_summary(frames: dict[str, pd.DataFrame]) -> dict[str, Any]:
-    pct, sens = frames["headline/percentiles"], frames["headline/sensitivity"]
-    out: dict[str, Any] = {}
-    for m in pct.index:
-        out[str(m)] = {
-            **{str(k): float(v) for k, v in pct.loc[m].items()},
-            "drivers": [
-                {"parameter": p, "rho": rho} for p, rho in _top_drivers(sens.loc[m], TOP_DRIVERS)
-            ],
-        }
-    return out
-
-
-def _print_mc(frames: dict[str, pd.DataFrame], title: str, caption: str) -> None:
-    con = render.console()
-    con.print(title)
-    pct, sens = frames["headline/percentiles"], frames["headline/sensitivity"]
-
-    def cell(m: str) -> Callable[[Any], str]:
-        return fmt_share if m == "closure_after" else fmt_amount
-
-    rows = [(m, *(cell(m)(pct.at[m, c]) for c in ("mean", "p5", "p50", "p95"))) for m in pct.index]
-    con.print(
-        render.table(
-            "headline outputs",
-            [Col("measure")] + [Col(c, str, True) for c in ("mean", "p5", "p50", "p95")],
-            rows,
-            caption=caption,
-        )
-    )
-    driver_rows = []
-    for m in pct.index:
-        for rank, (p, rho) in enumerate(_top_drivers(sens.loc[m], TOP_DRIVERS), start=1):
-            driver_rows.append((m if rank == 1 else "", rank, p, rho))
-    if driver_rows:
-        con.print(
-            render.table(
-                "top sensitivity drivers (Spearman rank correlation)",
-                [
-                    Col("measure"),
-                    Col("rank", str, True),
-                    Col("parameter"),
-                    Col("rho", lambda v: f"{v:+.3f}", True),
-                ],
-                driver_rows,
-            )
-        )
-    else:
-        con.print("no parameter varies: no sensitivity ranking")
-
-
+# (its outputs and report: karavan.cli.scenario_mc)
 def _run_monte_carlo(
     ctx: typer.Context,
     spec: ScenarioSpec,
@@ -358,11 +249,11 @@ def _run_monte_carlo(
             dask_address=dask,
         ),
     )
-    frames = _mc_frames(mc)
-    summary = _mc_summary(frames)
+    frames = mc_frames(mc)
+    summary = mc_summary(frames)
     run_id = None
     if save:
-        ref = DatasetRef(info.name, table.meta.year, dataset_checksum(info, table.meta.year))
+        ref = _dataset_ref(info, table.meta.year)
         saved = _runs(ctx).save_monte_carlo(
             spec, frames, summary, ref, seed=seed, method=method, draws=draws
         )
@@ -390,7 +281,7 @@ def _run_monte_carlo(
         )
         return
     label = "Latin hypercube" if lhs else "random"
-    _print_mc(
+    print_mc(
         frames,
         f"{spec.name} on {info.name} {table.meta.year or ''}: {draws} {label} draws, seed {seed}",
         f"{draws} draws {where}; percentiles 5/50/95 and mean",
@@ -458,7 +349,7 @@ def run_cmd(
         result = ScenarioRunner(table, bloc=spec.bloc).run(spec)
     run_id = None
     if save:
-        ref = DatasetRef(info.name, table.meta.year, dataset_checksum(info, table.meta.year))
+        ref = _dataset_ref(info, table.meta.year)
         run_id = _runs(ctx).save(spec, result, ref).provenance.run_id
     if json_out:
         render.print_json(
