@@ -87,10 +87,11 @@ class TableMetadata:
 
 def _labels(values: Sequence[Any], what: str) -> tuple[str, ...]:
     labels = tuple(str(v) for v in values)
-    if len(set(labels)) != len(labels):
-        seen: set[str] = set()
-        dup = next(lab for lab in labels if lab in seen or seen.add(lab))  # type: ignore[func-returns-value]
-        raise LabelError(f"{what} labels must be unique; {dup!r} appears more than once")
+    seen: set[str] = set()
+    for lab in labels:
+        if lab in seen:
+            raise LabelError(f"{what} labels must be unique; {lab!r} appears more than once")
+        seen.add(lab)
     return labels
 
 

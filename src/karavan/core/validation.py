@@ -46,7 +46,6 @@ SIGNED_CATEGORY_HINTS = (
     "invnt",
     "civ",
     "dpabr",
-    "npish_neg",
 )
 
 
