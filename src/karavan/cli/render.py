@@ -102,7 +102,7 @@ def fmt_ratio(v: float) -> str:
     if 1 <= a < 1e6:
         return f"{v:,.3f}"
     if 0.001 <= a < 1:
-        return f"{v:.4g}"
+        return f"{v:#.4g}"  # "#" keeps trailing zeros: 0.99999 -> "1.000", like 1.00001
     return f"{v:.3e}"
 
 
