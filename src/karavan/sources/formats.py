@@ -14,7 +14,7 @@ from pathlib import Path
 
 from karavan.core.table import MRIOTable
 from karavan.errors import FormatDetectionError, SourceError
-from karavan.sources import native, wiod2013
+from karavan.sources import generic, native, oecd_icio, pymrio_io, wiod2013
 from karavan.sources.provenance import Provenance, raw_file_record
 
 __all__ = ["FORMATS", "SourceFormat", "detect_format", "read_path"]
@@ -66,6 +66,34 @@ FORMATS: dict[str, SourceFormat] = {
         wiod2013.sniff_xlsx,
         lambda p: [wiod2013.read_xlsx(p)],
         lambda p: wiod2013.provenance(p),
+    ),
+    "oecd-icio": SourceFormat(
+        "oecd-icio",
+        "OECD ICIO tables, published CSV (ICIO2021_YYYY.csv; YYYY.csv, YYYY_SML.csv)",
+        oecd_icio.sniff,
+        oecd_icio.read,
+        oecd_icio.provenance,
+    ),
+    "generic-long": SourceFormat(
+        "generic-long",
+        "generic long table: CSV or Parquet, one row per entry (docs/generic-format.md)",
+        generic.sniff_long,
+        lambda p: [generic.read_long(p)],
+        generic.provenance,
+    ),
+    "generic-wide": SourceFormat(
+        "generic-wide",
+        "generic wide table: CSV with two header rows and two label columns",
+        generic.sniff_wide,
+        lambda p: [generic.read_wide(p)],
+        generic.provenance,
+    ),
+    "pymrio": SourceFormat(
+        "pymrio",
+        "a system saved by pymrio's IOSystem.save_all (text or Parquet); export: write_pymrio",
+        pymrio_io.sniff,
+        pymrio_io.read,
+        pymrio_io.provenance,
     ),
 }
 
