@@ -120,6 +120,27 @@ def read_description(directory: Path) -> dict[str, Any]:
     return desc
 
 
+def _read_column(path: Path, name: str, size: int) -> Array:
+    """Column ``v`` of ``path`` as float64, read batch by batch into one preallocated array
+    (reading the whole column first would hold Arrow's chunks and their concatenation at once)."""
+    try:
+        pf = pq.ParquetFile(path)
+        rows = pf.metadata.num_rows
+        if rows != size:
+            raise IntegrityError(f"{path}: holds {rows} values, table.json says {size}")
+        flat = np.empty(size, dtype=np.float64)
+        pos = 0
+        for batch in pf.iter_batches(columns=["v"], batch_size=1 << 20):
+            values = batch.column(0).to_numpy(zero_copy_only=False)
+            flat[pos : pos + values.size] = values
+            pos += values.size
+    except (OSError, pa.ArrowException) as exc:
+        raise ParseError(f"cannot read array {name}: {exc}", path=str(path)) from None
+    if pos != size:
+        raise IntegrityError(f"{path}: yielded {pos} values, table.json says {size}")
+    return flat
+
+
 def read_table(directory: Path, *, verify: bool = False) -> MRIOTable:
     """Read a table directory; ``verify`` re-hashes every file against ``table.json``."""
     desc = read_description(directory)
@@ -131,14 +152,8 @@ def read_table(directory: Path, *, verify: bool = False) -> MRIOTable:
             raise IntegrityError(
                 f"{path}: checksum differs from table.json; the file was changed or damaged"
             )
-        try:
-            column = pq.read_table(path, columns=["v"]).column("v")
-        except (OSError, pa.ArrowException) as exc:
-            raise ParseError(f"cannot read array {name}: {exc}", path=str(path)) from None
-        flat = column.to_numpy().astype(np.float64, copy=False)
         shape = tuple(spec["shape"])
-        if flat.size != int(np.prod(shape)):
-            raise IntegrityError(f"{path}: holds {flat.size} values, table.json says shape {shape}")
+        flat = _read_column(path, name, int(np.prod(shape)))
         arrays[name] = flat.reshape(shape)
     return MRIOTable.from_arrays(
         regions=desc["regions"],
