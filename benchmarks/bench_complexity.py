@@ -46,6 +46,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from measure import cpu_model
+
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results"
 METRICS = ("rca", "mcp", "diversity", "ubiquity", "eci", "pci", "density", "coi", "cog")
@@ -193,15 +195,7 @@ def agreement(karavan_npz: Path, reference: Path) -> dict[str, float]:
 
 
 def machine() -> dict[str, Any]:
-    cpu = platform.processor() or platform.machine()
-    try:
-        with open("/proc/cpuinfo") as fh:
-            for line in fh:
-                if line.startswith("model name"):
-                    cpu = line.split(":", 1)[1].strip()
-                    break
-    except OSError:
-        pass
+    cpu = cpu_model()
     versions = {"python": platform.python_version()}
     for dist in ("numpy", "scipy", "pandas", "ecomplexity", "karavan"):
         try:

@@ -47,7 +47,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from measure import PeakMeter, rss_bytes, timed
+from measure import PeakMeter, cpu_model, lu_floor_times, rss_bytes, timed
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
@@ -104,23 +104,7 @@ def _warm_up(table_path: Path) -> None:
 
 
 def _work_lu(table: Any, model_cls: Any, repeat: int) -> dict[str, Any]:
-    import numpy as np
-    from scipy.linalg import lapack
-
-    n = table.n
-    inv_x = np.divide(1.0, table.x, out=np.zeros(n), where=table.x != 0)
-    times = []
-    for _ in range(repeat):
-        m = np.empty((n, n), order="F")
-        np.multiply(table.Z, -inv_x[None, :], out=m)
-        m.flat[:: n + 1] += 1.0
-        seconds, (lu, _piv, info) = timed(lambda m=m: lapack.dgetrf(m, overwrite_a=True))
-        if info != 0:
-            raise RuntimeError(f"dgetrf info={info}")
-        times.append(seconds)
-        del m, lu
-        gc.collect()
-    return {"times": times}
+    return {"times": lu_floor_times(table, repeat)}
 
 
 def _work_decomposition(
@@ -221,13 +205,8 @@ def worker(kind: str, table_path: Path, repeat: int) -> dict[str, Any]:
 def machine_info() -> dict[str, Any]:
     import numpy as np
 
-    cpu = platform.processor() or platform.machine()
+    cpu = cpu_model()
     mem_kb = None
-    with contextlib.suppress(OSError), open("/proc/cpuinfo") as f:
-        for line in f:
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
     with contextlib.suppress(OSError), open("/proc/meminfo") as f:
         for line in f:
             if line.startswith("MemTotal:"):

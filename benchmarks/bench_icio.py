@@ -44,7 +44,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from measure import PeakMeter, rss_bytes, timed
+from measure import PeakMeter, cpu_model, rss_bytes, timed
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
@@ -375,12 +375,7 @@ def _machine() -> dict[str, Any]:
     import pandas as pd
     import pymrio
 
-    cpu = platform.processor() or platform.machine()
-    with contextlib.suppress(OSError), open("/proc/cpuinfo") as f:
-        for line in f:
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
+    cpu = cpu_model()
     with contextlib.suppress(OSError), open("/proc/loadavg") as f:
         loadavg = f.read().strip()
     return {

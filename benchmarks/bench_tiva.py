@@ -32,7 +32,6 @@ Results: a markdown table on stdout, and ``benchmarks/results/tiva-<time>.json``
 from __future__ import annotations
 
 import argparse
-import contextlib
 import gc
 import json
 import os
@@ -43,7 +42,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from measure import PeakMeter, rss_bytes, timed
+from measure import PeakMeter, cpu_model, lu_floor_times, rss_bytes, timed
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
@@ -91,23 +90,7 @@ def _table(kind: str, wiod: Path) -> Any:
 
 
 def _lu_floor(table: Any, repeat: int) -> dict[str, Any]:
-    import numpy as np
-    from scipy.linalg import lapack
-
-    n = table.n
-    inv_x = np.divide(1.0, table.x, out=np.zeros(n), where=table.x != 0)
-    times = []
-    for _ in range(repeat):
-        m = np.empty((n, n), order="F")
-        np.multiply(table.Z, -inv_x[None, :], out=m)
-        m.flat[:: n + 1] += 1.0
-        seconds, (_lu, _piv, info) = timed(lambda m=m: lapack.dgetrf(m, overwrite_a=True))
-        if info != 0:
-            raise RuntimeError(f"dgetrf info={info}")
-        times.append(seconds)
-        del m, _lu
-        gc.collect()
-    return {"times": times}
+    return {"times": lu_floor_times(table, repeat)}
 
 
 def _bm(table: Any, repeat: int) -> dict[str, Any]:
@@ -204,12 +187,7 @@ def _machine() -> dict[str, Any]:
     import numpy as np
     import scipy
 
-    cpu = platform.processor() or platform.machine()
-    with contextlib.suppress(OSError), open("/proc/cpuinfo") as f:
-        for line in f:
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
+    cpu = cpu_model()
     return {
         "cpu": cpu,
         "usable_cpus": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None,

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
+import gc
+import platform
 import threading
 import time
 from collections.abc import Callable
 from typing import Any
 
-__all__ = ["PeakMeter", "rss_bytes", "status_kb", "timed"]
+__all__ = ["PeakMeter", "cpu_model", "lu_floor_times", "rss_bytes", "status_kb", "timed"]
 
 
 def status_kb(field: str) -> int | None:
@@ -73,3 +76,35 @@ def timed(fn: Callable[[], Any]) -> tuple[float, Any]:
     t0 = time.perf_counter()
     out = fn()
     return time.perf_counter() - t0, out
+
+
+def cpu_model() -> str:
+    """The processor's model name from ``/proc/cpuinfo`` (else what ``platform`` knows)."""
+    cpu = platform.processor() or platform.machine()
+    with contextlib.suppress(OSError), open("/proc/cpuinfo") as f:
+        for line in f:
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    return cpu
+
+
+def lu_floor_times(table: Any, repeat: int) -> list[float]:
+    """The LAPACK floor: seconds of ``dgetrf`` on ``I - A`` of ``table``, formed in Fortran
+    order before the clock starts (the factorisation only), ``repeat`` times."""
+    import numpy as np
+    from scipy.linalg import lapack
+
+    n = table.n
+    inv_x = np.divide(1.0, table.x, out=np.zeros(n), where=table.x != 0)
+    times = []
+    for _ in range(repeat):
+        m = np.empty((n, n), order="F")
+        np.multiply(table.Z, -inv_x[None, :], out=m)
+        m.flat[:: n + 1] += 1.0
+        seconds, (lu, _piv, info) = timed(lambda m=m: lapack.dgetrf(m, overwrite_a=True))
+        if info != 0:
+            raise RuntimeError(f"dgetrf info={info}")
+        times.append(seconds)
+        del m, lu
+        gc.collect()
+    return times

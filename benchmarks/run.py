@@ -55,7 +55,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from measure import PeakMeter, rss_bytes, timed
+from measure import PeakMeter, cpu_model, lu_floor_times, rss_bytes, timed
 
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results"
@@ -171,13 +171,11 @@ def machine_info() -> dict[str, Any]:
     import numpy as np
     import scipy
 
-    cpu = platform.processor() or platform.machine()
+    cpu = cpu_model()
     flags: set[str] = set()
     with contextlib.suppress(OSError), open("/proc/cpuinfo") as f:
         for line in f:
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-            elif line.startswith("flags") and not flags:
+            if line.startswith("flags") and not flags:
                 flags = set(line.split(":", 1)[1].split())
     mem_kb = None
     with contextlib.suppress(OSError), open("/proc/meminfo") as f:
@@ -279,23 +277,7 @@ def _prefault(n: int, count: int) -> None:
 
 def _work_lu(table: Any, repeat: int, dump: Path | None) -> dict[str, Any]:
     """Time one LU factorisation (``dgetrf``) of the already-built ``I - A``."""
-    import numpy as np
-    from scipy.linalg import lapack
-
-    n = table.n
-    inv_x = 1.0 / table.x
-    times = []
-    for _ in range(repeat):
-        with _collected():
-            m = np.empty((n, n), order="F")
-            np.multiply(table.Z, -inv_x[None, :], out=m)
-            m.flat[:: n + 1] += 1.0
-            seconds, (lu, _piv, info) = timed(lambda m=m: lapack.dgetrf(m, overwrite_a=True))
-            if info != 0:
-                raise RuntimeError(f"dgetrf info={info}")
-            times.append(seconds)
-            del m, lu
-    return {"times": times}
+    return {"times": lu_floor_times(table, repeat)}
 
 
 def _work_karavan(table: Any, repeat: int, dump: Path | None) -> dict[str, Any]:

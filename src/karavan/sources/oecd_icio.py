@@ -55,6 +55,7 @@ import pandas as pd
 
 from karavan.core.table import Array, MRIOTable, TableMetadata
 from karavan.errors import NonFiniteError, ParseError
+from karavan.sources.icio_split import merge_split_regions, split_regions
 from karavan.sources.provenance import Provenance, raw_file_record
 
 __all__ = [
@@ -78,7 +79,6 @@ OUTPUT_ROWS = ("OUTPUT", "OUT")
 VALUE_ADDED_ROWS = ("VALU", "VA")
 TAX_ROW = "TLS"
 TAX_SUFFIX = "_TAXSUB"
-SPLIT_PARENTS = {"MX": "MEX", "CN": "CHN"}
 RTOL = 1e-6
 ROUNDING = 1e-6  # USD million per entry: an allowance for floating-point sums, not a published one
 URL = "https://www.oecd.org/en/data/datasets/inter-country-input-output-tables.html"
@@ -87,7 +87,6 @@ LICENCE = "OECD terms and conditions (https://www.oecd.org/en/about/terms-condit
 _NAME_2021 = re.compile(r"^ICIO2021_(?P<year>\d{4})\.csv$", re.IGNORECASE)
 _NAME_2023 = re.compile(r"^(?P<year>\d{4})(?:_SML)?\.csv$", re.IGNORECASE)
 _EDITION_IN_PATH = re.compile(r"ICIO[_-]?(20\d\d)(?!\d)", re.IGNORECASE)
-_SPLIT = re.compile(r"^(MX|CN)\d$")
 _DECIMAL_COMMA = re.compile(r"^\s*[-+]?\d+,\d+\s*$")
 _SNIFF_BYTES = 1 << 20
 
@@ -402,9 +401,11 @@ def read_table(path: Path) -> MRIOTable:
     fd_taxes = float(np.nansum(values[tax_rows, n : n + nf]))
     fd_va = float(np.nansum(values[va_row, n : n + nf]))
 
-    regions, merged = _merge_plan(layout, path)
+    regions, merged = split_regions(layout.regions, path)
     if merged:
-        Z, Y, x, V, x_row = _merge(layout, regions, Z, Y, x, V, x_row)
+        Z, Y, x, V, x_row = merge_split_regions(
+            layout.regions, regions, len(layout.sectors), Z, Y, x, V, x_row
+        )
     if regions != layout.fd_regions:
         raise ParseError(
             "the regions of the industry rows (split regions merged) must be those of the "
@@ -466,57 +467,6 @@ def read_table(path: Path) -> MRIOTable:
         ),
         copy=False,
     )
-
-
-def _merge_plan(layout: _Layout, path: Path) -> tuple[tuple[str, ...], dict[str, str]]:
-    """Regions after merging, and each split region's parent."""
-    merged: dict[str, str] = {}
-    for r in layout.regions:
-        m = _SPLIT.match(r)
-        if m:
-            parent = SPLIT_PARENTS[m.group(1)]
-            if parent not in layout.regions:
-                raise ParseError(
-                    f"split region {r} has no {parent} rows and columns to be merged into",
-                    path=str(path),
-                    row=1,
-                    value=r,
-                )
-            merged[r] = parent
-    return tuple(r for r in layout.regions if r not in merged), merged
-
-
-def _merge(
-    layout: _Layout,
-    regions: tuple[str, ...],
-    Z: Array,
-    Y: Array,
-    x: Array,
-    V: Array,
-    x_row: Array,
-) -> tuple[Array, Array, Array, Array, Array]:
-    """Add each split region's rows, then columns, to its parent's, sector by sector."""
-    S = len(layout.sectors)
-    plan = {r: (_SPLIT.match(r) is not None) for r in layout.regions}
-    keep = np.concatenate(
-        [np.arange(k * S, (k + 1) * S) for k, r in enumerate(layout.regions) if not plan[r]]
-    )
-    target = {r: regions.index(SPLIT_PARENTS[r[:2]] if plan[r] else r) for r in layout.regions}
-    Zr, Yr, xr = Z[keep].copy(), Y[keep].copy(), x[keep].copy()
-    for k, r in enumerate(layout.regions):
-        if plan[r]:
-            src, dst = slice(k * S, (k + 1) * S), slice(target[r] * S, (target[r] + 1) * S)
-            Zr[dst] += Z[src]
-            Yr[dst] += Y[src]
-            xr[dst] += x[src]
-    Zc, Vc, xc = Zr[:, keep].copy(), V[:, keep].copy(), x_row[keep].copy()
-    for k, r in enumerate(layout.regions):
-        if plan[r]:
-            src, dst = slice(k * S, (k + 1) * S), slice(target[r] * S, (target[r] + 1) * S)
-            Zc[:, dst] += Zr[:, src]
-            Vc[:, dst] += V[:, src]
-            xc[dst] += x_row[src]
-    return Zc, Yr, xr, Vc, xc
 
 
 def _check_total(
