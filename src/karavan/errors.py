@@ -22,7 +22,16 @@ built-in exception a caller would naturally catch (the pattern of scikit-learn's
     │   ├── DatasetNotFoundError (KeyError)     no dataset / year of that name
     │   └── DatasetExistsError (FileExistsError) the name is taken
     ├── IntegrityError (ValueError)             stored data does not match its checksum
-    └── ScenarioError (ValueError)              a scenario spec is invalid, or a run cannot proceed
+    ├── ScenarioError (ValueError)              a scenario spec is invalid, or a run cannot proceed
+    └── RegistryError                           the registry of organisations, products, projects
+        ├── RecordNotFoundError (LookupError)   no record with that id (HTTP 404)
+        ├── RecordValidationError (ValueError)  a field breaks a rule: field and value (422)
+        │   └── ImportValidationError           a bulk batch has bad rows: the row-level report
+        ├── StaleWriteError                     the record changed since the caller read it (412)
+        ├── ConflictError                       a unique value is taken or a transition is illegal (409)
+        ├── AuthenticationError                 no valid credentials (401)
+        ├── PermissionDeniedError (PermissionError)  the actor may not do this (403)
+        └── RateLimitedError                    too many attempts; retry later (429)
 
 Messages say what was expected, what was found and where: file, row, column, value.
 """
@@ -30,13 +39,16 @@ Messages say what was expected, what was found and where: file, row, column, val
 from __future__ import annotations
 
 __all__ = [
+    "AuthenticationError",
     "BalanceError",
     "BlocError",
     "ConcordanceError",
+    "ConflictError",
     "DatasetError",
     "DatasetExistsError",
     "DatasetNotFoundError",
     "FormatDetectionError",
+    "ImportValidationError",
     "IntegrityError",
     "KaravanError",
     "LabelError",
@@ -44,9 +56,15 @@ __all__ = [
     "NonFiniteError",
     "NotProductiveError",
     "ParseError",
+    "PermissionDeniedError",
+    "RateLimitedError",
+    "RecordNotFoundError",
+    "RecordValidationError",
+    "RegistryError",
     "ScenarioError",
     "ShapeError",
     "SourceError",
+    "StaleWriteError",
     "TableError",
     "ZeroOutputError",
 ]
@@ -165,3 +183,55 @@ class IntegrityError(KaravanError, ValueError):
 class ScenarioError(KaravanError, ValueError):
     """A scenario specification is invalid (the message names the field by its path, e.g.
     ``shocks[2].value``) or a run cannot proceed as asked (say, distributions without values)."""
+
+
+class RegistryError(KaravanError):
+    """A request to the registry cannot be carried out."""
+
+
+class RecordNotFoundError(RegistryError, LookupError):
+    """No record of that kind has that id (or the caller may not see it)."""
+
+
+class RecordValidationError(RegistryError, ValueError):
+    """A field of a record breaks a rule; ``field`` and ``value`` say which."""
+
+    def __init__(self, message: str, *, field: str | None = None, value: object = None) -> None:
+        super().__init__(message)
+        self.field = field
+        self.value = value
+
+
+class ImportValidationError(RecordValidationError):
+    """A bulk-import batch has invalid rows; nothing of the batch was stored.
+
+    ``report`` lists one entry per problem: ``{"file", "row", "column", "value", "message"}``.
+    """
+
+    def __init__(self, message: str, *, report: list[dict[str, object]]) -> None:
+        super().__init__(message)
+        self.report = report
+
+
+class StaleWriteError(RegistryError):
+    """The record's version is not the one the caller read: someone else wrote in between."""
+
+
+class ConflictError(RegistryError):
+    """A unique value is already taken, or a workflow transition is not allowed from here."""
+
+
+class AuthenticationError(RegistryError):
+    """No valid credentials: unknown user, wrong password, expired or revoked token."""
+
+
+class PermissionDeniedError(RegistryError, PermissionError):
+    """The actor is authenticated but may not do this."""
+
+
+class RateLimitedError(RegistryError):
+    """Too many attempts in a short time; ``retry_after`` seconds until the next is allowed."""
+
+    def __init__(self, message: str, *, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after

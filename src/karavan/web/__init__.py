@@ -1,0 +1,1 @@
+"""The web entry point: ``create_app(settings)`` serving the JSON API under ``/api/v1``."""
