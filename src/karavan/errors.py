@@ -28,7 +28,7 @@ built-in exception a caller would naturally catch (the pattern of scikit-learn's
         ├── RecordValidationError (ValueError)  a field breaks a rule: field and value (422)
         │   └── ImportValidationError           a bulk batch has bad rows: the row-level report
         ├── StaleWriteError                     the record changed since the caller read it (412)
-        ├── ConflictError                       a unique value is taken or a transition is illegal (409)
+        ├── ConflictError                       a unique value is taken or a bad transition (409)
         ├── AuthenticationError                 no valid credentials (401)
         ├── PermissionDeniedError (PermissionError)  the actor may not do this (403)
         └── RateLimitedError                    too many attempts; retry later (429)

@@ -1,0 +1,1 @@
+"""Registry integration tests: the registry on SQLite and on the throwaway PostgreSQL."""

@@ -1,0 +1,491 @@
+"""Accounts: password hashing and policy, sign-in and its rate limit, API tokens, web sessions,
+role rules, and the audit rows every account write leaves.
+
+Runs on SQLite (a file in tmp_path) and on PostgreSQL when ``KARAVAN_TEST_POSTGRES_URL`` is set.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from argon2 import PasswordHasher, Type
+from sqlalchemy import Engine, create_engine, func, select, text, update
+from sqlalchemy.orm import Session
+
+from karavan.errors import (
+    AuthenticationError,
+    ConflictError,
+    PermissionDeniedError,
+    RateLimitedError,
+    RecordNotFoundError,
+    RecordValidationError,
+)
+from karavan.registry import accounts, audit
+from karavan.registry.actors import ANONYMOUS, SYSTEM, Actor, Role
+from karavan.registry.store.account_models import (
+    ApiTokenRow,
+    AuditLogRow,
+    LoginAttemptRow,
+    UserRow,
+    WebSessionRow,
+)
+from karavan.registry.store.base import Base, utcnow
+
+TABLES = [
+    Base.metadata.tables[t.__tablename__]
+    for t in (UserRow, ApiTokenRow, WebSessionRow, LoginAttemptRow, AuditLogRow)
+]
+PASSWORD = "Correct horse 42"
+IP = "192.0.2.10"
+
+
+def _engine(url: str) -> Engine:
+    try:
+        from karavan.registry.store.engine import make_engine
+    except ImportError:
+        return create_engine(url)
+    return make_engine(url)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
+    """A database with the account tables and the audit triggers installed."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'accounts.sqlite3'}"
+    else:
+        env = os.environ.get("KARAVAN_TEST_POSTGRES_URL")
+        if not env:
+            pytest.skip("KARAVAN_TEST_POSTGRES_URL is not set")
+        url = env
+    eng = _engine(url)
+    dialect = eng.dialect.name
+    with eng.begin() as conn:
+        Base.metadata.drop_all(conn, tables=TABLES)
+        Base.metadata.create_all(conn, tables=TABLES)
+        for statement in audit.install_triggers_sql(dialect):
+            conn.execute(text(statement))
+    yield eng
+    with eng.begin() as conn:
+        for statement in audit.uninstall_triggers_sql(dialect):
+            conn.execute(text(statement))
+        Base.metadata.drop_all(conn, tables=TABLES)
+    eng.dispose()
+
+
+@pytest.fixture
+def session(engine: Engine) -> Iterator[Session]:
+    with Session(engine) as s:
+        yield s
+
+
+def _admin(session: Session) -> Actor:
+    info = accounts.create_user(session, SYSTEM, "Admin@Example.org", PASSWORD, Role.ADMIN)
+    session.commit()
+    return Actor(user_id=info.id, role=Role.ADMIN, label=f"user:{info.id}")
+
+
+def _user(session: Session, email: str = "ed@example.org", role: Role = Role.EDITOR) -> int:
+    info = accounts.create_user(session, SYSTEM, email, PASSWORD, role, organisation_id=None)
+    session.commit()
+    return info.id
+
+
+def _login(session: Session, email: str, password: str, ip: str = IP) -> Actor:
+    """Sign in as the web layer does: commit the attempt whatever the outcome."""
+    try:
+        return accounts.authenticate_password(session, email, password, ip)
+    finally:
+        session.commit()
+
+
+# --- users and passwords ------------------------------------------------------------------------
+
+
+def test_create_user_stores_an_argon2id_hash_and_a_lowercased_email(session: Session) -> None:
+    info = accounts.create_user(
+        session, SYSTEM, "  Ada@Example.ORG ", PASSWORD, Role.REVIEWER, display_name="Ada L."
+    )
+    session.commit()
+    row = session.get(UserRow, info.id)
+    assert row is not None
+    assert row.password_hash.startswith("$argon2id$v=19$m=65536,t=3,p=4$")
+    assert PASSWORD not in row.password_hash
+    assert (info.email, info.display_name, info.role, info.is_active) == (
+        "ada@example.org",
+        "Ada L.",
+        Role.REVIEWER,
+        True,
+    )
+    assert info.created_at.tzinfo is not None
+    (entry,) = audit.entries(session, entity="users", entity_id=info.id)
+    assert (entry.action, entry.actor) == ("create", "system")
+    assert entry.changes == {
+        "email": "ada@example.org",
+        "organisation_id": None,
+        "role": "reviewer",
+    }
+
+
+def test_display_name_defaults_to_the_local_part(session: Session) -> None:
+    info = accounts.create_user(session, ANONYMOUS, "bob.k@example.kz", PASSWORD, Role.VIEWER)
+    assert info.display_name == "bob.k"
+    assert accounts.get_user(session, info.id) == info
+
+
+@pytest.mark.parametrize(
+    ("password", "message"),
+    [
+        ("Short1short", "12 to 1024 characters; got 11"),
+        ("alllowercaseletters", "got only lower"),
+        ("123456789012", "got only digit"),
+        ("ED@EXAMPLE.ORG", "e-mail"),
+        ("ed@example.org", "e-mail"),
+    ],
+)
+def test_password_policy(session: Session, password: str, message: str) -> None:
+    with pytest.raises(RecordValidationError, match=message) as caught:
+        accounts.create_user(session, SYSTEM, "ed@example.org", password, Role.EDITOR)
+    assert caught.value.field == "password"
+    assert caught.value.value is None  # the password is never echoed back
+
+
+def test_bad_email_and_duplicate_email(session: Session) -> None:
+    with pytest.raises(RecordValidationError, match=re.escape("name@domain.tld")) as caught:
+        accounts.create_user(session, SYSTEM, "not-an-email", PASSWORD, Role.EDITOR)
+    assert caught.value.field == "email"
+    _user(session, "ed@example.org")
+    with pytest.raises(ConflictError, match=re.escape("ed@example.org")):
+        accounts.create_user(session, SYSTEM, "ED@example.org", PASSWORD, Role.VIEWER)
+
+
+def test_only_admins_create_admins_reviewers_or_bound_accounts(session: Session) -> None:
+    editor = Actor(user_id=99, role=Role.EDITOR, organisation_id=4, label="user:99")
+    with pytest.raises(PermissionDeniedError, match="only admins may create admin"):
+        accounts.create_user(session, editor, "boss@example.org", PASSWORD, Role.ADMIN)
+    with pytest.raises(PermissionDeniedError, match="only admins may create reviewer"):
+        accounts.create_user(session, ANONYMOUS, "rev@example.org", PASSWORD, Role.REVIEWER)
+    with pytest.raises(PermissionDeniedError, match="organisation 4"):
+        accounts.create_user(session, editor, "e2@example.org", PASSWORD, Role.EDITOR, 4)
+    assert session.scalar(select(func.count()).select_from(UserRow)) == 0
+    admin = _admin(session)
+    bound = accounts.create_user(session, admin, "e3@example.org", PASSWORD, Role.EDITOR, 4)
+    assert bound.organisation_id == 4
+
+
+def test_login_returns_the_actor_and_records_attempts(session: Session) -> None:
+    user_id = _user(session)
+    actor = _login(session, "ED@example.org", PASSWORD)
+    assert actor == Actor(user_id=user_id, role=Role.EDITOR, label=f"user:{user_id}")
+    with pytest.raises(AuthenticationError, match="wrong"):
+        _login(session, "ed@example.org", PASSWORD + "!")
+    with pytest.raises(AuthenticationError, match="wrong"):
+        _login(session, "nobody@example.org", PASSWORD)
+    attempts = session.execute(
+        select(LoginAttemptRow.email, LoginAttemptRow.succeeded).order_by(LoginAttemptRow.id)
+    ).all()
+    assert [tuple(a) for a in attempts] == [
+        ("ed@example.org", True),
+        ("ed@example.org", False),
+        ("nobody@example.org", False),
+    ]
+    assert [e.action for e in audit.entries(session, entity="users")] == ["create", "login"]
+
+
+def test_sixth_attempt_is_rate_limited_and_other_emails_are_not(session: Session) -> None:
+    _user(session, "ed@example.org")
+    _user(session, "vi@example.org", Role.VIEWER)
+    for _ in range(5):
+        with pytest.raises(AuthenticationError):
+            _login(session, "ed@example.org", "Wrong password 1")
+    with pytest.raises(RateLimitedError) as caught:
+        _login(session, "ed@example.org", PASSWORD)  # even the right password
+    assert 0 < caught.value.retry_after <= 15 * 60
+    # Another e-mail, from the same address and from another one, signs in.
+    assert _login(session, "vi@example.org", PASSWORD).role is Role.VIEWER
+    assert _login(session, "vi@example.org", PASSWORD, ip="198.51.100.7").role is Role.VIEWER
+    limited = session.scalar(
+        select(func.count()).select_from(LoginAttemptRow).where(LoginAttemptRow.rate_limited)
+    )
+    assert limited == 1
+
+
+def test_failures_older_than_the_window_do_not_count(session: Session) -> None:
+    _user(session, "ed@example.org")
+    old = utcnow() - timedelta(minutes=16)
+    session.add_all(
+        LoginAttemptRow(email="ed@example.org", ip=IP, at=old, succeeded=False) for _ in range(5)
+    )
+    session.commit()
+    assert _login(session, "ed@example.org", PASSWORD).role is Role.EDITOR
+
+
+def test_ip_limit_counts_failures_across_emails(session: Session) -> None:
+    _user(session, "ed@example.org")
+    now = utcnow() - timedelta(minutes=5)
+    session.add_all(
+        LoginAttemptRow(email=f"u{i}@example.org", ip=IP, at=now, succeeded=False)
+        for i in range(20)
+    )
+    session.commit()
+    with pytest.raises(RateLimitedError) as caught:
+        _login(session, "ed@example.org", PASSWORD)
+    assert 9 * 60 <= caught.value.retry_after <= 10 * 60 + 1
+    assert _login(session, "ed@example.org", PASSWORD, ip="203.0.113.5").user_id is not None
+
+
+def test_login_rehashes_a_password_hashed_with_old_parameters(
+    session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    weak = PasswordHasher(time_cost=1, memory_cost=8 * 1024, parallelism=1, type=Type.ID)
+    with monkeypatch.context() as patched:
+        patched.setattr(accounts, "PASSWORD_HASHER", weak)
+        user_id = _user(session)
+    row = session.get(UserRow, user_id)
+    assert row is not None
+    assert row.password_hash.startswith("$argon2id$v=19$m=8192,t=1,p=1$")
+    _login(session, "ed@example.org", PASSWORD)
+    session.refresh(row)
+    assert row.password_hash.startswith("$argon2id$v=19$m=65536,t=3,p=4$")
+    actions = [e.action for e in audit.entries(session, entity="users")]
+    assert actions == ["create", "rehash_password", "login"]
+
+
+def test_inactive_user_cannot_sign_in(session: Session) -> None:
+    admin = _admin(session)
+    user_id = _user(session)
+    accounts.deactivate_user(session, admin, user_id)
+    session.commit()
+    with pytest.raises(AuthenticationError):
+        _login(session, "ed@example.org", PASSWORD)
+
+
+def test_change_password(session: Session) -> None:
+    admin = _admin(session)
+    user_id = _user(session)
+    me = Actor(user_id=user_id, role=Role.EDITOR, label=f"user:{user_id}")
+    new = "Another pass 77"
+    with pytest.raises(AuthenticationError, match="current password"):
+        accounts.change_password(session, me, user_id, new, current_password="nope")
+    other = Actor(user_id=555, role=Role.EDITOR, label="user:555")
+    with pytest.raises(PermissionDeniedError):
+        accounts.change_password(session, other, user_id, new)
+    token, _csrf = accounts.start_session(session, user_id)
+    accounts.change_password(session, me, user_id, new, current_password=PASSWORD)
+    session.commit()
+    assert _login(session, "ed@example.org", new).user_id == user_id
+    with pytest.raises(AuthenticationError, match="ended"):
+        accounts.actor_for_session(session, token)
+    accounts.change_password(session, admin, user_id, PASSWORD)  # admin reset, no current
+    session.commit()
+    assert _login(session, "ed@example.org", PASSWORD).user_id == user_id
+
+
+# --- roles --------------------------------------------------------------------------------------
+
+
+def test_set_role_and_deactivate_are_admin_only(session: Session) -> None:
+    admin = _admin(session)
+    user_id = _user(session)
+    editor = Actor(user_id=user_id, role=Role.EDITOR, label=f"user:{user_id}")
+    with pytest.raises(PermissionDeniedError, match="only admins may change roles"):
+        accounts.set_role(session, editor, user_id, Role.ADMIN)
+    with pytest.raises(PermissionDeniedError, match="only admins may deactivate"):
+        accounts.deactivate_user(session, editor, user_id)
+    assert accounts.set_role(session, admin, user_id, Role.REVIEWER).role is Role.REVIEWER
+    session.commit()
+    (entry,) = audit.entries(session, entity="users", entity_id=user_id, actor_id=admin.user_id)
+    assert (entry.action, entry.changes) == ("set_role", {"role": ["editor", "reviewer"]})
+    with pytest.raises(RecordNotFoundError, match="no user with id 12345"):
+        accounts.set_role(session, admin, 12345, Role.VIEWER)
+
+
+def test_last_active_admin_cannot_be_demoted_or_deactivated(session: Session) -> None:
+    admin = _admin(session)
+    assert admin.user_id is not None
+    with pytest.raises(ConflictError, match="last active admin"):
+        accounts.set_role(session, admin, admin.user_id, Role.VIEWER)
+    with pytest.raises(ConflictError, match="last active admin"):
+        accounts.deactivate_user(session, admin, admin.user_id)
+    second = _user(session, "second@example.org", Role.ADMIN)
+    assert accounts.set_role(session, admin, admin.user_id, Role.VIEWER).role is Role.VIEWER
+    assert accounts.get_user(session, second).role is Role.ADMIN
+
+
+def test_set_organisation_binds_an_editor_once(session: Session) -> None:
+    admin = _admin(session)
+    user_id = _user(session)
+    me = Actor(user_id=user_id, role=Role.EDITOR, label=f"user:{user_id}")
+    assert accounts.set_organisation(session, me, user_id, 8).organisation_id == 8
+    with pytest.raises(PermissionDeniedError, match="binding themselves once"):
+        accounts.set_organisation(session, me, user_id, 9)
+    assert accounts.set_organisation(session, admin, user_id, 9).organisation_id == 9
+
+
+# --- API tokens ---------------------------------------------------------------------------------
+
+
+def test_token_lifecycle(session: Session) -> None:
+    user_id = _user(session)
+    me = Actor(user_id=user_id, role=Role.EDITOR, label=f"user:{user_id}")
+    token, info = accounts.issue_api_token(session, me, user_id, "ci script")
+    session.commit()
+    assert len(token) == 43
+    assert info.token_prefix == token[:8]
+    row = session.get(ApiTokenRow, info.id)
+    assert row is not None
+    assert row.token_hash == hashlib.sha256(token.encode()).hexdigest()
+    assert info.last_used_at is None
+    assert accounts.actor_for_token(session, token) == me
+    session.commit()
+    (listed,) = accounts.list_api_tokens(session, me, user_id)
+    assert listed.last_used_at is not None
+    revoked = accounts.revoke_api_token(session, me, info.id)
+    session.commit()
+    assert revoked.revoked_at is not None
+    with pytest.raises(AuthenticationError, match="revoked"):
+        accounts.actor_for_token(session, token)
+    with pytest.raises(AuthenticationError, match="unknown"):
+        accounts.actor_for_token(session, token[:-1] + ("A" if token[-1] != "A" else "B"))
+    actions = [e.action for e in audit.entries(session, entity="api_tokens", entity_id=info.id)]
+    assert actions == ["issue_token", "revoke_token"]
+    all_changes = json.dumps([e.changes for e in audit.entries(session, limit=1000)])
+    assert token not in all_changes
+    assert token[:8] not in all_changes
+
+
+def test_token_last_used_at_is_written_at_most_once_a_minute(session: Session) -> None:
+    user_id = _user(session)
+    me = Actor(user_id=user_id, role=Role.EDITOR, label=f"user:{user_id}")
+    token, info = accounts.issue_api_token(session, me, user_id, "t")
+    accounts.actor_for_token(session, token)
+    session.commit()
+    row = session.get(ApiTokenRow, info.id)
+    assert row is not None
+    assert row.last_used_at is not None
+    first = row.last_used_at
+    accounts.actor_for_token(session, token)
+    session.commit()
+    session.refresh(row)
+    assert row.last_used_at == first
+    two_minutes_ago = first - timedelta(minutes=2)
+    session.execute(
+        update(ApiTokenRow).where(ApiTokenRow.id == info.id).values(last_used_at=two_minutes_ago)
+    )
+    accounts.actor_for_token(session, token)
+    session.commit()
+    session.refresh(row)
+    assert row.last_used_at is not None
+    assert row.last_used_at > two_minutes_ago
+
+
+def test_expired_token_and_disabled_owner_are_refused(session: Session) -> None:
+    admin = _admin(session)
+    user_id = _user(session)
+    token, info = accounts.issue_api_token(
+        session, admin, user_id, "short", expires_at=utcnow() + timedelta(days=1)
+    )
+    session.commit()
+    assert accounts.actor_for_token(session, token).user_id == user_id
+    session.execute(
+        update(ApiTokenRow)
+        .where(ApiTokenRow.id == info.id)
+        .values(expires_at=utcnow() - timedelta(seconds=1))
+    )
+    session.commit()
+    with pytest.raises(AuthenticationError, match="expired"):
+        accounts.actor_for_token(session, token)
+    token2, _ = accounts.issue_api_token(session, admin, user_id, "long")
+    accounts.deactivate_user(session, admin, user_id)
+    session.commit()
+    with pytest.raises(AuthenticationError, match="disabled"):
+        accounts.actor_for_token(session, token2)
+
+
+def test_token_rules(session: Session) -> None:
+    user_id = _user(session)
+    other_id = _user(session, "other@example.org")
+    me = Actor(user_id=user_id, role=Role.EDITOR, label=f"user:{user_id}")
+    with pytest.raises(PermissionDeniedError, match="another user"):
+        accounts.issue_api_token(session, me, other_id, "x")
+    with pytest.raises(RecordValidationError, match="in the future") as caught:
+        accounts.issue_api_token(session, me, user_id, "x", expires_at=utcnow())
+    assert caught.value.field == "expires_at"
+    with pytest.raises(RecordValidationError, match="got 0") as caught:
+        accounts.issue_api_token(session, me, user_id, "   ")
+    _, other_info = accounts.issue_api_token(
+        session, Actor(user_id=other_id, role=Role.EDITOR, label="o"), other_id, "mine"
+    )
+    with pytest.raises(PermissionDeniedError, match="owner or an admin"):
+        accounts.revoke_api_token(session, me, other_info.id)
+    with pytest.raises(RecordNotFoundError):
+        accounts.revoke_api_token(session, me, 424242)
+
+
+# --- web sessions -------------------------------------------------------------------------------
+
+
+def test_session_lifecycle_and_csrf_token(session: Session) -> None:
+    user_id = _user(session)
+    token, csrf = accounts.start_session(session, user_id)
+    session.commit()
+    assert len(token) == 43
+    assert len(csrf) == 43
+    assert token != csrf
+    row = session.get(WebSessionRow, hashlib.sha256(token.encode()).hexdigest())
+    assert row is not None
+    assert row.user_id == user_id
+    assert row.expires_at - row.created_at == timedelta(hours=12)
+    actor, stored_csrf = accounts.actor_for_session(session, token)
+    assert actor.user_id == user_id
+    assert actor.role is Role.EDITOR
+    assert stored_csrf == csrf
+    other_token, other_csrf = accounts.start_session(session, user_id)
+    assert other_csrf != csrf
+    accounts.end_session(session, token)
+    session.commit()
+    with pytest.raises(AuthenticationError, match="ended"):
+        accounts.actor_for_session(session, token)
+    assert accounts.actor_for_session(session, other_token)[1] == other_csrf
+    with pytest.raises(AuthenticationError, match="unknown"):
+        accounts.actor_for_session(session, "no-such-session")
+    accounts.end_session(session, "no-such-session")  # signing out twice is harmless
+    actions = [e.action for e in audit.entries(session, entity="users", entity_id=user_id)]
+    assert actions == ["create", "start_session", "start_session", "end_session"]
+
+
+def test_expired_session_is_refused(session: Session) -> None:
+    user_id = _user(session)
+    token, _ = accounts.start_session(session, user_id)
+    session.execute(update(WebSessionRow).values(expires_at=utcnow() - timedelta(minutes=1)))
+    session.commit()
+    with pytest.raises(AuthenticationError, match="expired"):
+        accounts.actor_for_session(session, token)
+
+
+def test_account_writes_keep_the_audit_chain_intact(session: Session) -> None:
+    admin = _admin(session)
+    user_id = _user(session)
+    _login(session, "ed@example.org", PASSWORD)
+    _token, info = accounts.issue_api_token(session, admin, user_id, "x")
+    accounts.revoke_api_token(session, admin, info.id)
+    accounts.set_role(session, admin, user_id, Role.VIEWER)
+    session.commit()
+    assert len(audit.entries(session)) == 6
+    assert audit.verify_chain(session) == []
+
+
+def test_overlong_password_fails_without_hashing(session: Session) -> None:
+    _user(session)
+    with pytest.raises(AuthenticationError, match="wrong"):
+        _login(session, "ed@example.org", "Aa1" * 400)
+    failed = session.scalar(
+        select(func.count()).select_from(LoginAttemptRow).where(~LoginAttemptRow.succeeded)
+    )
+    assert failed == 1
