@@ -64,3 +64,24 @@ builtin: $(STAMP)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis
+
+# Registry benchmarks (issue 6): 1,000,000 organisations (and a product each) on SQLite, the
+# loopback load test over that database, then the same on a throwaway PostgreSQL. About 30
+# minutes on 2 cores; `make bench-registry REGISTRY_BENCH_ARGS=--quick` (20,000) in about 2.
+REGISTRY_BENCH_DB ?= /tmp/karavan-registry-bench.sqlite3
+REGISTRY_BENCH_ARGS ?=
+.PHONY: bench-registry
+bench-registry: $(STAMP)
+	rm -f $(REGISTRY_BENCH_DB) $(REGISTRY_BENCH_DB)-wal $(REGISTRY_BENCH_DB)-shm
+	$(BIN)/python benchmarks/bench_registry.py $(REGISTRY_BENCH_ARGS) --keep $(REGISTRY_BENCH_DB)
+	$(BIN)/python benchmarks/bench_load.py --database $(REGISTRY_BENCH_DB)
+	rm -f $(REGISTRY_BENCH_DB) $(REGISTRY_BENCH_DB)-wal $(REGISTRY_BENCH_DB)-shm
+	bash scripts/postgres.sh run -- sh -c '$(BIN)/python benchmarks/bench_registry.py \
+		$(REGISTRY_BENCH_ARGS) --backend postgresql && $(BIN)/python benchmarks/bench_load.py'
+
+# Matching (issue 7): precision@5 / recall@10 on the labelled set and Matcher.match latency at
+# 1,000,000 organisations. MATCHING_BENCH_ARGS="--organisations 20000" for a quick run.
+MATCHING_BENCH_ARGS ?=
+.PHONY: bench-matching
+bench-matching: $(STAMP)
+	$(BIN)/python benchmarks/bench_matching.py $(MATCHING_BENCH_ARGS)

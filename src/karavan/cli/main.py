@@ -6,17 +6,28 @@ The commands live in :mod:`karavan.cli.datasets` (datasets, import, info, valida
 :mod:`karavan.cli.gvc` (tiva, decompose), :mod:`karavan.cli.trade` and
 :mod:`karavan.cli.trade_views` (the ``trade`` group: datasets, rca, complexity, opportunities,
 intra, next-products, product-space) and :mod:`karavan.cli.scenario` (the ``scenario`` group:
-run, list, compare, export, schema); importing them registers them on :data:`app`.
+run, list, compare, export, schema) and :mod:`karavan.cli.serve` (serve, and the ``registry``
+group: init, create-admin, seed); importing them registers them on :data:`app`.
 """
 
 from __future__ import annotations
 
-from karavan.cli import analysis, closure, datasets, gvc, report, scenario, trade, trade_views
+from karavan.cli import (
+    analysis,
+    closure,
+    datasets,
+    gvc,
+    report,
+    scenario,
+    serve,
+    trade,
+    trade_views,
+)
 from karavan.cli.app import app
 
 __all__ = ["app", "main"]
 
-_COMMAND_MODULES = (datasets, analysis, report, closure, gvc, trade, trade_views, scenario)
+_COMMAND_MODULES = (datasets, analysis, report, closure, gvc, trade, trade_views, scenario, serve)
 
 
 def main() -> None:

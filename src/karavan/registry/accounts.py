@@ -51,6 +51,7 @@ from karavan.registry.store.account_models import (
     WebSessionRow,
 )
 from karavan.registry.store.base import utcnow
+from karavan.registry.store.models import OrganisationRow
 
 __all__ = [
     "MAX_FAILURES_PER_EMAIL",
@@ -71,6 +72,7 @@ __all__ = [
     "get_user",
     "issue_api_token",
     "list_api_tokens",
+    "list_users",
     "revoke_api_token",
     "set_organisation",
     "set_role",
@@ -327,12 +329,17 @@ def set_organisation(
 ) -> UserInfo:
     """Bind a user to an organisation (or unbind with ``None``).
 
-    Admins may do it for anyone. A user without an organisation may bind themselves once: the
-    service calls this when an editor creates their one organisation.
+    Admins may do it for anyone. A user without an organisation may bind themselves once, and
+    only to an organisation they created themselves: the service calls this when an editor
+    creates their one organisation. Binding to anyone else's organisation would hand over its
+    records, so it is refused.
     """
     row = _user_row(session, user_id)
     self_binding = (
-        actor.user_id == user_id and row.organisation_id is None and organisation_id is not None
+        actor.user_id == user_id
+        and row.organisation_id is None
+        and organisation_id is not None
+        and _created_by(session, organisation_id) == user_id
     )
     if actor.role is not Role.ADMIN and not self_binding:
         raise PermissionDeniedError(
@@ -351,6 +358,29 @@ def set_organisation(
         {"organisation_id": [old, organisation_id]},
     )
     return _user_info(row)
+
+
+def _created_by(session: Session, organisation_id: int) -> int | None:
+    """The user who created the organisation (None when unknown or created by the system)."""
+    created: int | None = session.scalar(
+        select(OrganisationRow.created_by).where(OrganisationRow.id == organisation_id)
+    )
+    return created
+
+
+def list_users(
+    session: Session, actor: Actor, *, limit: int = 100, offset: int = 0
+) -> list[UserInfo]:
+    """Every account, oldest first (admins only)."""
+    _require_admin(actor, "list users")
+    if not 1 <= limit <= 1000 or offset < 0:
+        raise RecordValidationError(
+            f"limit must be 1..1000 and offset >= 0; got limit={limit}, offset={offset}",
+            field="limit",
+            value=limit,
+        )
+    rows = session.scalars(select(UserRow).order_by(UserRow.id).limit(limit).offset(offset))
+    return [_user_info(r) for r in rows]
 
 
 def deactivate_user(session: Session, actor: Actor, user_id: int) -> UserInfo:

@@ -15,9 +15,10 @@ database. Importing the same file again returns the first batch's result with
 ``duplicate=True`` and writes nothing; two identical imports racing each other cannot both land
 (the loser's transaction fails on the unique key and it answers with the winner's batch).
 
-Speed: the records and their history and child rows are written with SQLAlchemy Core
-``insert()`` executemany (``RETURNING`` the new ids in file order), not one ORM object per row;
+Speed: the ids are reserved up front and the records, their child rows and their history rows
+are written with one SQLAlchemy Core ``insert()`` executemany each, not one ORM object per row;
 the batch is one write in the audit log (one row naming the batch, its key and the created ids).
+``docs/bulk-import.md`` has the file formats, the report, the measured speed and the crash test.
 """
 
 from __future__ import annotations
@@ -389,9 +390,20 @@ def _id_summary(ids: Sequence[int]) -> dict[str, object]:
     """The created ids for the audit row: a range when contiguous, else the full list."""
     if not ids:
         return {"count": 0}
-    if ids[-1] - ids[0] + 1 == len(ids) and list(ids) == list(range(ids[0], ids[-1] + 1)):
+    if ids[-1] - ids[0] + 1 == len(ids):  # ids are strictly increasing
         return {"count": len(ids), "first_id": ids[0], "last_id": ids[-1]}
     return {"count": len(ids), "ids": list(ids)}
+
+
+def _duplicate(batch: ImportBatchRow, actor: Actor) -> ImportResult:
+    """The earlier batch with the same content, answered only to its importer or an admin:
+    anyone else learns that the file was taken, not the ids it created."""
+    if actor.role is not Role.ADMIN and batch.actor_id != actor.user_id:
+        raise ConflictError(
+            f"this {batch.entity} file (sha256 {batch.content_sha256[:12]}...) was already "
+            "imported by another account; nothing was stored"
+        )
+    return _result(batch, duplicate=True)
 
 
 def _result(batch: ImportBatchRow, *, duplicate: bool) -> ImportResult:
@@ -474,9 +486,19 @@ def import_batch(
     with registry.session() as session:
         found = _existing(session, entity, key)
         if found is not None:
-            return _result(found, duplicate=True)
+            return _duplicate(found, actor)
     with _gc_paused():
         return _import_new(registry, actor, spec, data, key, fmt, filename, publish)
+
+
+def _invalid(report: list[dict[str, object]], filename: str, rows: int) -> ImportValidationError:
+    first = report[0]
+    return ImportValidationError(
+        f"{len(report)} problem(s) in {filename} ({len({e['row'] for e in report})} of {rows} "
+        f"rows); nothing imported; first: row {first['row']}, column {first['column']}: "
+        f"{first['message']}",
+        report=report,
+    )
 
 
 def _import_new(
@@ -500,22 +522,17 @@ def _import_new(
             ],
         )
     models, report = _validated_models(spec, rows)
+    if report:
+        raise _invalid(report, filename, len(rows))
     status = RecordStatus.PUBLISHED.value if publish else RecordStatus.DRAFT.value
     try:
         with registry.session() as session:
             found = _existing(session, entity, key)
             if found is not None:
-                return _result(found, duplicate=True)
-            if not report:
-                report = _check_database(session, actor, spec, rows, models)
+                return _duplicate(found, actor)
+            report = _check_database(session, actor, spec, rows, models)
             if report:
-                raise ImportValidationError(
-                    f"{len(report)} problem(s) in {filename} "
-                    f"({len({e['row'] for e in report})} of {len(rows)} rows); nothing imported; "
-                    f"first: row {report[0]['row']}, column {report[0]['column']}: "
-                    f"{report[0]['message']}",
-                    report=report,
-                )
+                raise _invalid(report, filename, len(rows))
             ids = _write_records(session, actor, spec, models, status)
             batch = ImportBatchRow(
                 entity=entity,
@@ -551,7 +568,7 @@ def _import_new(
         with registry.session() as session:
             found = _existing(session, entity, key)
             if found is not None:
-                return _result(found, duplicate=True)
+                return _duplicate(found, actor)
         raise
 
 

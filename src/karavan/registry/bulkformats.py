@@ -301,7 +301,15 @@ def write_rows(rows: Iterable[Mapping[str, object]], fmt: BulkFormat) -> bytes:
         import pyarrow.parquet as pq
 
         try:
-            table = pa.Table.from_pylist([dict(r) for r in rows])
+            materialised_rows = [dict(r) for r in rows]
+            # Every row's keys, not only the first row's (from_pylist takes its columns from
+            # the first row and would drop the others' extra keys without a word).
+            columns: dict[str, None] = {}
+            for row in materialised_rows:
+                columns.update(dict.fromkeys(row))
+            table = pa.Table.from_pylist(
+                [{c: row.get(c) for c in columns} for row in materialised_rows]
+            )
         except (pa.ArrowException, TypeError) as exc:
             raise ValueError(f"rows cannot be written as Parquet: {exc}") from exc
         sink = io.BytesIO()

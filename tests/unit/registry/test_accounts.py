@@ -1,22 +1,20 @@
 """Accounts: password hashing and policy, sign-in and its rate limit, API tokens, web sessions,
 role rules, and the audit rows every account write leaves.
 
-Runs on SQLite (a file in tmp_path) and on PostgreSQL when ``KARAVAN_TEST_POSTGRES_URL`` is set.
+Runs on SQLite and on PostgreSQL (a fresh database per test, from the ``registry_url`` fixture).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
 from collections.abc import Iterator
-from datetime import timedelta
-from pathlib import Path
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from argon2 import PasswordHasher, Type
-from sqlalchemy import Engine, create_engine, func, select, text, update
+from sqlalchemy import Engine, func, select, update
 from sqlalchemy.orm import Session
 
 from karavan.errors import (
@@ -27,56 +25,27 @@ from karavan.errors import (
     RecordNotFoundError,
     RecordValidationError,
 )
-from karavan.registry import accounts, audit
+from karavan.registry import accounts, audit, open_registry
 from karavan.registry.actors import ANONYMOUS, SYSTEM, Actor, Role
 from karavan.registry.store.account_models import (
     ApiTokenRow,
-    AuditLogRow,
     LoginAttemptRow,
     UserRow,
     WebSessionRow,
 )
-from karavan.registry.store.base import Base, utcnow
+from karavan.registry.store.base import utcnow
 
-TABLES = [
-    Base.metadata.tables[t.__tablename__]
-    for t in (UserRow, ApiTokenRow, WebSessionRow, LoginAttemptRow, AuditLogRow)
-]
 PASSWORD = "Correct horse 42"
 IP = "192.0.2.10"
 
 
-def _engine(url: str) -> Engine:
-    try:
-        from karavan.registry.store.engine import make_engine
-    except ImportError:
-        return create_engine(url)
-    return make_engine(url)
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
-    """A database with the account tables and the audit triggers installed."""
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'accounts.sqlite3'}"
-    else:
-        env = os.environ.get("KARAVAN_TEST_POSTGRES_URL")
-        if not env:
-            pytest.skip("KARAVAN_TEST_POSTGRES_URL is not set")
-        url = env
-    eng = _engine(url)
-    dialect = eng.dialect.name
-    with eng.begin() as conn:
-        Base.metadata.drop_all(conn, tables=TABLES)
-        Base.metadata.create_all(conn, tables=TABLES)
-        for statement in audit.install_triggers_sql(dialect):
-            conn.execute(text(statement))
-    yield eng
-    with eng.begin() as conn:
-        for statement in audit.uninstall_triggers_sql(dialect):
-            conn.execute(text(statement))
-        Base.metadata.drop_all(conn, tables=TABLES)
-    eng.dispose()
+@pytest.fixture
+def engine(registry_url: str) -> Iterator[Engine]:
+    """A fresh database (SQLite, or PostgreSQL under ``make test``) with the registry's schema
+    built by its migrations: the account tables, the records and the audit triggers."""
+    registry = open_registry(registry_url)
+    yield registry.engine
+    registry.close()
 
 
 @pytest.fixture
@@ -318,14 +287,60 @@ def test_last_active_admin_cannot_be_demoted_or_deactivated(session: Session) ->
     assert accounts.get_user(session, second).role is Role.ADMIN
 
 
-def test_set_organisation_binds_an_editor_once(session: Session) -> None:
+def _organisation(session: Session, created_by: int | None) -> int:
+    from karavan.registry.store.models import OrganisationRow
+
+    now = datetime.now(UTC)
+    row = OrganisationRow(
+        kind="enterprise",
+        name_en=f"Org made by {created_by}",
+        name_ru="Организация",
+        country="KAZ",
+        status="draft",
+        version=1,
+        created_at=now,
+        updated_at=now,
+        created_by=created_by,
+        updated_by=created_by,
+        search_text="",
+    )
+    session.add(row)
+    session.flush()
+    return row.id
+
+
+def test_set_organisation_binds_an_editor_once_to_their_own_organisation(
+    session: Session,
+) -> None:
+    admin = _admin(session)
+    user_id = _user(session)
+    other = _user(session, "other@example.org")
+    mine, theirs, seeded = (
+        _organisation(session, user_id),
+        _organisation(session, other),
+        _organisation(session, None),
+    )
+    me = Actor(user_id=user_id, role=Role.EDITOR, label=f"user:{user_id}")
+    # Someone else's organisation (or a seeded one) cannot be taken by binding oneself to it.
+    for target in (theirs, seeded):
+        with pytest.raises(PermissionDeniedError, match="binding themselves once"):
+            accounts.set_organisation(session, me, user_id, target)
+    assert accounts.get_user(session, user_id).organisation_id is None
+    assert accounts.set_organisation(session, me, user_id, mine).organisation_id == mine
+    with pytest.raises(PermissionDeniedError, match="binding themselves once"):
+        accounts.set_organisation(session, me, user_id, mine)
+    assert accounts.set_organisation(session, admin, user_id, theirs).organisation_id == theirs
+
+
+def test_list_users_is_for_admins(session: Session) -> None:
     admin = _admin(session)
     user_id = _user(session)
     me = Actor(user_id=user_id, role=Role.EDITOR, label=f"user:{user_id}")
-    assert accounts.set_organisation(session, me, user_id, 8).organisation_id == 8
-    with pytest.raises(PermissionDeniedError, match="binding themselves once"):
-        accounts.set_organisation(session, me, user_id, 9)
-    assert accounts.set_organisation(session, admin, user_id, 9).organisation_id == 9
+    listed = accounts.list_users(session, admin)
+    assert [u.id for u in listed] == [admin.user_id, user_id]
+    assert [u.id for u in accounts.list_users(session, admin, limit=1, offset=1)] == [user_id]
+    with pytest.raises(PermissionDeniedError):
+        accounts.list_users(session, me)
 
 
 # --- API tokens ---------------------------------------------------------------------------------

@@ -16,7 +16,12 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from karavan.errors import ImportValidationError, PermissionDeniedError, RecordValidationError
+from karavan.errors import (
+    ConflictError,
+    ImportValidationError,
+    PermissionDeniedError,
+    RecordValidationError,
+)
 from karavan.registry import (
     ANONYMOUS,
     SYSTEM,
@@ -455,3 +460,41 @@ def test_export_pages_through_more_than_one_page(registry: Registry) -> None:
     assert len(exported) == 1203
     assert exported[-1]["name_en"] == "Steel works 1202"
     assert exported[600]["identifiers"] == [{"scheme": "OTHER", "value": "X-600"}]
+
+
+def test_needs_import_and_export_filtered_by_code(registry: Registry) -> None:
+    _park_id, plant_id = _park_and_plant(registry)
+    needs = [
+        {"organisation_id": plant_id, "hs_code": "270112", "text": "Coking coal", "lang": "en"},
+        {"organisation_id": plant_id, "isic_code": "2410", "text": "Чугун", "lang": "ru"},
+        {
+            "organisation_id": plant_id,
+            "hs_code": "720851",
+            "text": "Plate",
+            "lang": "en",
+            "volume": "300",
+            "volume_unit": "t/month",
+        },
+    ]
+    columns = ("hs_code", "isic_code", "volume", "volume_unit")
+    # every row names every column: pyarrow takes a file's columns from its first row
+    data = write_rows([{**dict.fromkeys(columns), **need} for need in needs], "parquet")
+    result = import_batch(registry, SYSTEM, "needs", data, "parquet", filename="n.parquet")
+    assert result.created_ids == (1, 2, 3)
+    assert registry.get(SYSTEM, "needs", 3).volume == 300.0
+    exported = export_records(registry, SYSTEM, "needs", "json", code_prefix="72")
+    assert [row["text"] for row in read_rows(exported, "json", filename="e")] == ["Plate"]
+
+
+def test_a_duplicate_is_answered_only_to_its_importer_or_an_admin(registry: Registry) -> None:
+    _park_id, plant_id = _park_and_plant(registry)
+    editor = Actor(user_id=42, role=Role.EDITOR, organisation_id=plant_id, label="user:42")
+    colleague = Actor(user_id=43, role=Role.EDITOR, organisation_id=plant_id, label="user:43")
+    rows = [{"organisation_id": plant_id, "hs_code": "720851", "text": "Plate", "lang": "en"}]
+    data = json.dumps(rows).encode()
+    first = import_batch(registry, editor, "products", data, "json", filename="p.json")
+    assert import_batch(registry, editor, "products", data, "json", filename="p.json").duplicate
+    with pytest.raises(ConflictError, match="already imported by another account"):
+        import_batch(registry, colleague, "products", data, "json", filename="p.json")
+    again = import_batch(registry, SYSTEM, "products", data, "json", filename="p.json")
+    assert (again.duplicate, again.created_ids) == (True, first.created_ids)

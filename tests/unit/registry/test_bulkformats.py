@@ -162,3 +162,11 @@ def test_round_trip_scalars() -> None:
         {"n": "3", "x": "0.1", "ok": "true", "d": "2024-05-01"}
     ]
     assert write_rows(rows, "csv") == b"n,x,ok,d\r\n3,0.1,true,2024-05-01\r\n"
+
+
+def test_parquet_keeps_columns_that_only_later_rows_have() -> None:
+    from karavan.registry.bulkformats import read_rows, write_rows
+
+    data = write_rows([{"a": "1"}, {"a": "2", "b": "x"}], "parquet")
+    rows = read_rows(data, "parquet", filename="t.parquet")
+    assert [dict(r) for r in rows] == [{"a": "1"}, {"a": "2", "b": "x"}]

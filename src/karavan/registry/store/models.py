@@ -33,6 +33,7 @@ from sqlalchemy.orm import Mapped, declared_attr, mapped_column, relationship
 from karavan.registry.store import (  # noqa: F401 (complete Base.metadata for the migration)
     account_models,
     import_models,
+    saved_models,
 )
 from karavan.registry.store.account_models import UTCDateTime
 from karavan.registry.store.base import Base, utcnow
