@@ -7,7 +7,8 @@ The commands live in :mod:`karavan.cli.datasets` (datasets, import, info, valida
 :mod:`karavan.cli.trade_views` (the ``trade`` group: datasets, rca, complexity, opportunities,
 intra, next-products, product-space) and :mod:`karavan.cli.scenario` (the ``scenario`` group:
 run, list, compare, export, schema) and :mod:`karavan.cli.serve` (serve, and the ``registry``
-group: init, create-admin, seed); importing them registers them on :data:`app`.
+group: init, create-admin, seed) and :mod:`karavan.cli.match` (the ``match`` group: need,
+project, external); importing them registers them on :data:`app`.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from karavan.cli import (
     closure,
     datasets,
     gvc,
+    match,
     report,
     scenario,
     serve,
@@ -27,7 +29,18 @@ from karavan.cli.app import app
 
 __all__ = ["app", "main"]
 
-_COMMAND_MODULES = (datasets, analysis, report, closure, gvc, trade, trade_views, scenario, serve)
+_COMMAND_MODULES = (
+    datasets,
+    analysis,
+    report,
+    closure,
+    gvc,
+    trade,
+    trade_views,
+    scenario,
+    serve,
+    match,
+)
 
 
 def main() -> None:

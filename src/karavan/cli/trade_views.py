@@ -3,13 +3,16 @@ intra-bloc trade, feasible next products and the product space."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Annotated
 
 import pandas as pd
 import typer
 
 from karavan.cli import render
-from karavan.cli.app import JsonOpt, YearOpt
+from karavan.cli.app import JsonOpt, YearOpt, fail, state
+from karavan.cli.match import registry_path
 from karavan.cli.render import Col, fmt_amount, fmt_ratio, fmt_share
 from karavan.cli.trade import (
     DataOpt,
@@ -26,9 +29,13 @@ from karavan.cli.trade import (
     trade_app,
 )
 from karavan.core.aggregation import BLOCS
+from karavan.errors import RecordValidationError
+from karavan.matching import Matcher, RegistryProducerDirectory
+from karavan.registry import open_registry
 from karavan.trade.builtin import country_names
 from karavan.trade.complexity import complexity
 from karavan.trade.eaeu import import_substitution, intra_bloc_trade, resolve_bloc
+from karavan.trade.producers import Producer, ProducerDirectory
 from karavan.trade.views import next_products, product_space
 
 __all__ = ["intra_cmd", "next_products_cmd", "opportunities_cmd", "product_space_cmd"]
@@ -37,8 +44,85 @@ BlocOpt = Annotated[str, typer.Option("--bloc", "-b", help="EAEU, EAEU+CHN, or m
 
 
 # ---------------------------------------------------------------------- opportunities
+RegistryOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--registry",
+        "--database-url",
+        help="Registry whose published producers to list (default: the settings' registry, "
+        "when its database file exists).",
+        show_default=False,
+    ),
+]
+
+
+class _HS2022Producers:
+    """Registry producers of the rows' products, asking only for HS 2022 subheadings: a code of
+    an older HS edition that HS 2022 dropped (or a generated one) has no registry producers,
+    and is counted rather than stopping the view."""
+
+    def __init__(self, directory: RegistryProducerDirectory) -> None:
+        self.directory = directory
+        self.unknown: set[str] = set()
+
+    def producers(self, country: str, product: str, classification: str) -> Sequence[Producer]:
+        try:
+            return self.directory.producers(country, product, classification)
+        except RecordValidationError:
+            self.unknown.add(product)
+            return []
+
+
+@contextmanager
+def _registry_producers(
+    ctx: typer.Context, url: str | None, classification: str
+) -> Iterator[tuple[_HS2022Producers | None, list[str]]]:
+    """The producer directory of the registry at ``url`` (default: the settings' registry if
+    its file exists) and notes saying which registry was used, or why none was."""
+    chosen = url or state(ctx).settings.registry_url()
+    path = registry_path(chosen)
+    if path is not None and not path.is_file():
+        if url is not None:
+            fail(
+                f"no registry at {path}: create it with 'karavan registry init', or fix --registry"
+            )
+        yield None, [f"no registry used: {path} does not exist (pass --registry URL)"]
+        return
+    if classification != RegistryProducerDirectory.CLASSIFICATION:
+        yield (
+            None,
+            [
+                f"no registry used: the registry records "
+                f"{RegistryProducerDirectory.CLASSIFICATION} codes and these data are "
+                f"classified by {classification or 'unknown codes'}"
+            ],
+        )
+        return
+    registry = open_registry(chosen)
+    try:
+        yield _HS2022Producers(RegistryProducerDirectory(Matcher(registry))), []
+    finally:
+        registry.close()
+
+
+def _producer_notes(directory: _HS2022Producers | None, frame: pd.DataFrame) -> list[str]:
+    if directory is None:
+        return []
+    listed = int(frame["producers"].map(len).sum()) if "producers" in frame else 0
+    notes = [
+        f"producers: {listed} published registry product(s) of the best member in the row's HS code"
+    ]
+    if directory.unknown:
+        notes.append(
+            f"{len(directory.unknown)} product code(s) are not HS 2022 subheadings: no registry "
+            f"producers for them (e.g. {', '.join(sorted(directory.unknown)[:3])})"
+        )
+    return notes
+
+
 @trade_app.command("opportunities")
 def opportunities_cmd(
+    ctx: typer.Context,
     bloc: BlocOpt = "EAEU",
     data: DataOpt = "world-sitc2",
     file: FileOpt = None,
@@ -57,22 +141,29 @@ def opportunities_cmd(
         ),
     ] = 0.75,
     top: TopOpt = 20,
+    registry_url: RegistryOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
-    """Import substitution: what the bloc imports from outside that a member makes or could make.
+    """Import substitution: what the bloc imports from outside that a member makes or could make,
+    with the best member's producers from the registry (HS 6-digit data).
 
     Needs imports, i.e. data with partners (a BACI or Comtrade file): the built-in world data
     hold exports only."""
     loaded, _ = load_trade(data, file, fmt, year)
     require_world(loaded, "import substitution")
     spec = bloc.split(",") if "," in bloc else bloc
-    view = import_substitution(
-        loaded.table,
-        spec,
-        rca_threshold=rca_threshold,
-        density_quantile=density_quantile,
-        top=top or None,
-    )
+    classification = loaded.table.meta.classification
+    with _registry_producers(ctx, registry_url, classification) as (directory, notes):
+        producers: ProducerDirectory | None = directory
+        view = import_substitution(
+            loaded.table,
+            spec,
+            rca_threshold=rca_threshold,
+            density_quantile=density_quantile,
+            producers=producers,
+            top=top or None,
+        )
+    notes = [*view.notes, *notes, *_producer_notes(directory, view.frame)]
     if json_out:
         render.print_json(
             {
@@ -80,7 +171,7 @@ def opportunities_cmd(
                 "bloc": view.bloc,
                 "members": list(view.members),
                 "present": list(view.present),
-                "notes": [*loaded.notes, *view.notes],
+                "notes": [*loaded.notes, *notes],
                 "rows": view.frame,
             }
         )
@@ -99,6 +190,7 @@ def opportunities_cmd(
                 Col("density", fmt_ratio, True),
                 Col("basis"),
                 Col("score", fmt_ratio, True),
+                *([Col("producers", _names)] if "producers" in view.frame else []),
             ],
             view.frame[
                 [
@@ -111,11 +203,16 @@ def opportunities_cmd(
                     "best_member_density",
                     "basis",
                     "score",
+                    *(["producers"] if "producers" in view.frame else []),
                 ]
             ].itertuples(index=False),
-            caption=notes_caption(loaded, list(view.notes)),
+            caption=notes_caption(loaded, notes),
         )
     )
+
+
+def _names(producers: list[str]) -> str:
+    return "; ".join(producers) or "-"
 
 
 # ---------------------------------------------------------------------- next products

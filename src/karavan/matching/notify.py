@@ -9,8 +9,8 @@ session). For every active saved search it:
    admin). An admin's edit of a record that stays published is not an entry (the record was
    already there to be found);
 2. matches the search's query against the whole index (:meth:`Matcher.match`, refreshed from
-   the feed first, with ``limit`` raised to :data:`NOTIFY_DEPTH`), so a new record is scored
-   exactly as the search would score it, among all the others;
+   the feed first, with ``limit`` raised to :data:`NOTIFY_DEPTH`, without names), so a new
+   record is scored exactly as the search would score it, among all the others;
 3. notifies a new **organisation** when it is among the matches at all (by its profile or by
    a product, which the evidence names), and a new **product** of an organisation that was
    already published when its organisation is among the matches by that product (the product
@@ -171,7 +171,8 @@ def notify_new_matches(
             except RecordValidationError as exc:
                 log.warning("saved search %s skipped: %s", search.id, exc)
                 continue
-            by_org = {m.organisation_id: m for m in matcher.match(need).matches}
+            result = matcher.match(need, describe=False)
+            by_org = {m.organisation_id: m for m in result.matches}
             found = [(r, m) for r in candidates if (m := _hit(r, by_org)) is not None]
             new_orgs = {r.record_id for r in candidates if r.entity == "organisations"}
             if any(r.entity == "products" for r, _ in found):
@@ -216,7 +217,8 @@ def email_hook(registry: Registry, sender: EmailSender) -> NotificationHook:
             user = get_user(session, notification.user_id)
         if not user.is_active:
             return
-        name = match.organisation_name_en or f"organisation {match.organisation_id}"
+        organisation = registry.get(SYSTEM, "organisations", match.organisation_id)
+        name = getattr(organisation, "name_en", f"organisation {match.organisation_id}")
         what = (
             f"product {notification.record_id} of {name}"
             if notification.entity == "products"

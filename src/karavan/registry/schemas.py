@@ -447,12 +447,23 @@ T = TypeVar("T")
 
 
 class Page(BaseModel, Generic[T]):
-    """One page of a list: ``items`` from ``offset`` (at most ``limit``), of ``total`` matches."""
+    """One page of a list: ``items`` from ``offset`` (at most ``limit``), of ``total`` matches.
+
+    Counting every match of a broad search costs seconds at a million records, so the count
+    stops at a bound (``Registry.list``: 10,000, or ``offset + limit`` when that is larger).
+    ``total_exact`` false means that more matches exist than were counted: ``total`` is then a
+    lower bound (the bound plus one, so still greater than ``offset + limit`` and a next page
+    exists), to be shown as e.g. "more than 10,000".
+    """
 
     items: list[T]
     total: int
     limit: int
     offset: int
+    total_exact: bool = Field(
+        default=True,
+        description="false: total is a lower bound (the count stopped after 10,000 matches)",
+    )
 
 
 class HistoryEntry(BaseModel):

@@ -55,13 +55,18 @@ from karavan.registry.store.models import (
     RecordHistoryRow,
 )
 
-__all__ = ["MAX_PAGE", "PublicRecord", "Registry", "open_registry"]
+__all__ = ["MAX_COUNT", "MAX_PAGE", "PublicRecord", "Registry", "open_registry"]
 
 PublicRecord = OrganisationPublic | ProductPublic | NeedPublic | ProjectPublic
 """What the service returns for one record (the entity's ``XPublic``)."""
 
 MAX_PAGE = 500
 """Largest ``limit`` of :meth:`Registry.list`."""
+MAX_COUNT = 10_000
+""":meth:`Registry.list` counts matches up to this many (or ``offset + limit``, if larger) and
+then stops: an exact count of a broad search ('завод': 611,000 of a million organisations) took
+0.4 s on SQLite and 3 s on PostgreSQL, against under 70 ms for the page itself (BENCHMARKS.md,
+"Registry (issue 6)"); past the bound ``Page.total`` is a lower bound and ``total_exact`` false."""
 MAX_CHANGES = 10_000
 """Largest ``limit`` of :meth:`Registry.changes_since`."""
 MAX_NOTE = 5000
@@ -333,6 +338,9 @@ class Registry:
         token), ``status``, ``organisation_id`` (products/needs: the owner; projects: owner or
         participant; organisations: residents of that park). ``limit`` is 1..500. A filter
         that does not apply to the entity is a RecordValidationError.
+
+        ``total`` counts matches only up to ``max(MAX_COUNT, offset + limit)``; beyond that it
+        is that bound plus one and ``total_exact`` is false (see :class:`Page`).
         """
         spec = spec_for(entity)
         if not 1 <= limit <= MAX_PAGE:
@@ -356,8 +364,10 @@ class Registry:
             organisation_id=organisation_id,
         )
         query = select(row).where(*where)
+        bound = max(MAX_COUNT, offset + limit)
+        counted = select(row.id).where(*where).limit(bound + 1).subquery()
         with self.read_session() as session:
-            total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+            total = session.scalar(select(func.count()).select_from(counted)) or 0
             rows = session.scalars(
                 query.order_by(row.id)
                 .limit(limit)
@@ -365,7 +375,9 @@ class Registry:
                 .options(*(selectinload(getattr(row, name)) for name in spec.eager))
             ).all()
             items = [self._public(spec, found) for found in rows]
-        return Page(items=items, total=total, limit=limit, offset=offset)
+        return Page(
+            items=items, total=total, limit=limit, offset=offset, total_exact=total <= bound
+        )
 
     # --- workflow ------------------------------------------------------------------------------
 

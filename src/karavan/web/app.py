@@ -4,9 +4,9 @@
 never imports this package): settings then come from the environment (``KARAVAN_*``). Tests and
 embedders pass ``settings`` and, if they like, a ready ``registry``.
 
-Layout: JSON under ``/api/v1`` (records, auth, users, changes, audit, health, bulk), OpenAPI at
-``/api/v1/openapi.json``, interactive docs at ``/api/v1/docs``. Every error has one shape
-(:mod:`karavan.web.errors`); bodies over ``settings.max_body_bytes`` are refused with 413
+Layout: JSON under ``/api/v1`` (records, auth, users, changes, audit, health, bulk, matching),
+OpenAPI at ``/api/v1/openapi.json``, interactive docs at ``/api/v1/docs``. Every error has one
+shape (:mod:`karavan.web.errors`); bodies over ``settings.max_body_bytes`` are refused with 413
 before they are read (:mod:`karavan.web.limits`).
 """
 
@@ -20,10 +20,12 @@ from fastapi import APIRouter, FastAPI
 from karavan import __version__
 from karavan.registry import Registry, open_registry
 from karavan.settings import Settings
-from karavan.web.api import auth, bulk, feeds, records
+from karavan.web.api import analytics as analytics_api
+from karavan.web.api import auth, bulk, feeds, matching, records
 from karavan.web.api.records import API_PREFIX
 from karavan.web.errors import ErrorResponse, install_error_handlers
 from karavan.web.limits import BodySizeLimit
+from karavan.web.pages import install_pages
 
 __all__ = ["API_PREFIX", "create_app"]
 
@@ -51,6 +53,8 @@ def _api_router() -> APIRouter:
     router.include_router(auth.router)
     router.include_router(feeds.router)
     router.include_router(bulk.router)
+    router.include_router(analytics_api.router)
+    router.include_router(matching.router)
     return router
 
 
@@ -81,7 +85,9 @@ def create_app(settings: Settings | None = None, *, registry: Registry | None = 
     )
     app.state.settings = settings
     app.state.registry = served
+    app.state.matcher = matching.MatcherHolder(served)
     install_error_handlers(app)
     app.include_router(_api_router())
+    install_pages(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     return app

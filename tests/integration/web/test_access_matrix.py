@@ -111,13 +111,25 @@ ACCOUNT_ROUTES = {
 IMPORT_ROUTE = ("POST", "/api/v1/import/{entity}")
 
 
+MATCHING_ROUTES = {
+    ("POST", "/api/v1/match"),
+    ("POST", "/api/v1/match/project"),
+    ("POST", "/api/v1/match/external-flows"),
+    ("POST", "/api/v1/saved-searches"),
+    ("POST", "/api/v1/saved-searches/run"),
+    ("DELETE", "/api/v1/saved-searches/{search_id}"),
+    ("POST", "/api/v1/notifications/{notification_id}/read"),
+}
+
+
 def covered_routes() -> set[tuple[str, str]]:
     routes = {record_route(action, entity) for action, entity, _, _ in record_cases()}
-    return routes | ACCOUNT_ROUTES | {IMPORT_ROUTE}
+    return routes | ACCOUNT_ROUTES | {IMPORT_ROUTE} | MATCHING_ROUTES
 
 
 def test_every_write_route_is_covered(sqlite_world: World) -> None:
-    write_routes = app_write_routes(sqlite_world)
+    # The HTML forms (outside /api/v1) have their own matrix in pages/test_page_access.py.
+    write_routes = {r for r in app_write_routes(sqlite_world) if r[1].startswith("/api/v1/")}
     assert len(write_routes) >= 25
     missing = write_routes - covered_routes()
     assert not missing, f"write routes without access-control cases: {sorted(missing)}"
@@ -278,3 +290,60 @@ def test_import_matrix(world: World, entity: str, target: str, actor: str) -> No
     if expected == 422:
         details = response.json()["error"]["details"]
         assert [(d["row"], d["column"]) for d in details] == [(1, "organisation_id")]
+
+
+# --- matching, saved searches and notifications --------------------------------------------------
+
+
+def _matching_expected(route: tuple[str, str], actor: str) -> int:
+    method, path = route
+    if path.startswith("/api/v1/match"):
+        return 200  # anyone may match: the index holds published records only
+    if actor == "anonymous":
+        return 401
+    if path == "/api/v1/saved-searches":
+        return 201
+    if path.endswith("/run"):
+        return 200 if _role(actor) == "admin" else 403
+    # a saved search of viewer_B, and a notification of it: its owner's alone, admins included
+    if method == "DELETE":
+        return 204 if actor == "viewer_B" else 403
+    return 200 if actor == "viewer_B" else 403
+
+
+@pytest.mark.parametrize("actor", ACTORS)
+@pytest.mark.parametrize("route", sorted(MATCHING_ROUTES), ids="".join)
+def test_matching_write_matrix(world: World, route: tuple[str, str], actor: str) -> None:
+    from karavan.matching.saved import save_search
+    from karavan.registry import Actor, Role
+    from karavan.registry.saved_searches import add_notification, get_saved_search
+
+    method, path = route
+    owner_id = world.users["viewer_B"]
+    owner = Actor(owner_id, Role.VIEWER, world.orgs["B"], label=f"user:{owner_id}")
+    search = save_search(world.registry, owner, f"watch by {actor}", {"hs_codes": ["720851"]})
+    body: Any = None
+    if path == "/api/v1/match":
+        body = {"hs_codes": ["720851"], "limit": 1}
+    elif path == "/api/v1/match/project":
+        body = {"region": "RUS", "sector": "MFM", "year": 2011, "top": 1, "limit": 1}
+    elif path == "/api/v1/match/external-flows":
+        body = {"year": 2011, "top": 1, "limit": 1}
+    elif path == "/api/v1/saved-searches":
+        body = {"name": f"by {actor}", "query": {"text": "steel plate"}}
+    elif "{search_id}" in path:
+        path = path.replace("{search_id}", str(search.id))
+    elif "{notification_id}" in path:
+        with world.registry.session() as session:
+            note = add_notification(
+                session, SYSTEM, search.id, "organisations", world.orgs["A"], 0.5, {}
+            )
+        assert note is not None
+        path = path.replace("{notification_id}", str(note.id))
+    response = world.client.request(method, path, json=body, headers=world.headers(actor))
+    assert response.status_code == _matching_expected(route, actor), (actor, response.text)
+    if response.status_code >= 400:
+        assert set(response.json()) == {"error"}
+        if method == "DELETE":
+            with world.registry.read_session() as session:
+                assert get_saved_search(session, owner, search.id).id == search.id

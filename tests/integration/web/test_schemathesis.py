@@ -24,7 +24,8 @@ from karavan.registry import SYSTEM, Role, accounts
 
 QUICK_EXAMPLES = 10
 DEEP_EXAMPLES = 60
-EXPECTED_OPERATIONS = 4 * 8 + 15  # 8 per entity; 10 auth and users, 3 feeds, 2 bulk
+# 8 per entity; 11 auth and users, 3 feeds, 2 bulk; 9 matching and saved searches; 4 analytics
+EXPECTED_OPERATIONS = 4 * 8 + 16 + 9 + 4
 
 
 @pytest.fixture(scope="module")
@@ -106,7 +107,7 @@ def test_no_server_errors_deep(fuzz_world: World, mode: GenerationMode) -> None:
 def test_spec_documents_every_route(fuzz_world: World, tmp_path: Path) -> None:
     spec = fuzz_world.client.get("/api/v1/openapi.json").json()
     paths = spec["paths"]
-    assert len(paths) == 4 * 6 + 13
+    assert len(paths) == 4 * 6 + 13 + 8 + 4  # records, registry, matching, analytics
     assert set(paths["/api/v1/products/{record_id}"]) == {"get", "patch"}
     create = paths["/api/v1/organisations"]["post"]
     ref = create["requestBody"]["content"]["application/json"]["schema"]["$ref"]
