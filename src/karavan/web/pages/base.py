@@ -210,4 +210,3 @@ def assets_router() -> APIRouter:
         )
 
     return router
-
