@@ -8,10 +8,12 @@ PYTEST_ARGS ?=
 # starts and always stops; 0: no server, the PostgreSQL tests skip with their reason.
 POSTGRES ?= 1
 
-.PHONY: run test lint typecheck imports unit bench bench-quick bench-complexity bench-scenarios builtin clean help
+.PHONY: run report test lint typecheck imports unit bench bench-quick bench-complexity bench-scenarios builtin clean help
 
 help:
-	@echo "make run    - set up and print the EAEU value-chain report on the built-in data"
+	@echo "make run    - set up, print the EAEU value-chain report on the built-in data, then serve"
+	@echo "              the web interface at http://127.0.0.1:8000 (Ctrl-C stops it)"
+	@echo "make report - only the report"
 	@echo "make test   - set up and run ruff, mypy, import contracts and the test suite"
 	@echo "make bench  - run the benchmarks (figures go to BENCHMARKS.md by hand)"
 
@@ -21,7 +23,16 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
+# The main job: the EAEU value-chain report on the built-in data, then the web interface on it
+# (with the registry's cited seed loaded; idempotent) at http://127.0.0.1:8000 until Ctrl-C.
 run: $(STAMP)
+	$(BIN)/karavan report
+	$(BIN)/karavan registry seed
+	@echo "Karavan web interface: http://127.0.0.1:8000 (Ctrl-C stops it)"
+	$(BIN)/karavan serve --host 127.0.0.1 --port 8000
+
+# Only the report (exits).
+report: $(STAMP)
 	$(BIN)/karavan report
 
 lint: $(STAMP)
@@ -61,6 +72,7 @@ builtin: $(STAMP)
 	$(BIN)/python scripts/build_builtin.py
 	$(BIN)/python scripts/build_trade.py
 	$(BIN)/python scripts/build_classifications.py
+	$(BIN)/python scripts/build_product_space_layout.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis

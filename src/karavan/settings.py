@@ -21,6 +21,8 @@ class Settings(BaseSettings):
       and stored hashed); reserved for signed links. Unset means a random key per process.
     - ``KARAVAN_MAX_BODY_BYTES``: largest request body the web API accepts (larger: HTTP 413).
     - ``KARAVAN_SECURE_COOKIES``: mark session cookies ``Secure`` (on behind HTTPS).
+    - ``KARAVAN_WARM_CACHES``: compute the overview's figures in the background when the web
+      application starts (default on), so the first visitor gets them at once.
     """
 
     model_config = SettingsConfigDict(env_prefix="KARAVAN_", extra="ignore")
@@ -30,6 +32,7 @@ class Settings(BaseSettings):
     secret_key: SecretStr | None = None
     max_body_bytes: int = Field(default=50 * 1024 * 1024, gt=0)
     secure_cookies: bool = False
+    warm_caches: bool = True
 
     def registry_url(self) -> str:
         """The registry database URL: ``database_url`` or SQLite in the data directory."""

@@ -42,7 +42,14 @@ DatabaseUrlOpt = Annotated[
 
 
 def _url(ctx: typer.Context, database_url: str | None) -> str:
-    return database_url or state(ctx).settings.registry_url()
+    """The registry URL: the option's, or the settings' (whose default is a SQLite file in the
+    data directory, created here on first use)."""
+    if database_url:
+        return database_url
+    settings = state(ctx).settings
+    if not settings.database_url:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+    return settings.registry_url()
 
 
 def _shown(url: str) -> str:

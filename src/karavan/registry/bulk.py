@@ -33,11 +33,14 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum
+from itertools import chain
 from pathlib import Path
 from typing import Any, cast
 
 from pydantic import BaseModel, TypeAdapter, ValidationError
-from sqlalchemy import JSON, Table, func, select, text, tuple_
+from sqlalchemy import JSON, Table, func, select, text
+from sqlalchemy.engine import Dialect
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from karavan.errors import (
@@ -154,14 +157,24 @@ def _organisation_kinds(session: Session, ids: set[int]) -> dict[int, str]:
 
 
 def _taken_identifiers(session: Session, pairs: set[tuple[str, str]]) -> set[tuple[str, str]]:
-    """The (scheme, value) pairs among ``pairs`` already registered in the database."""
+    """The (scheme, value) pairs among ``pairs`` already registered in the database.
+
+    One query per scheme and chunk, ``scheme = ? AND value IN (...)``, which both backends
+    look up in the unique index on (scheme, value). With a row-value ``(scheme, value) IN
+    (...)`` list instead, PostgreSQL's check of a 50,000-row batch rose from 4 to 44 us per
+    row over the first 200,000 organisations (server time; this form stayed at 3-5 us).
+    """
     taken: set[tuple[str, str]] = set()
     table = OrganisationIdentifierRow
-    for chunk in _chunks(sorted(pairs)):
-        found = session.execute(
-            select(table.scheme, table.value).where(tuple_(table.scheme, table.value).in_(chunk))
-        )
-        taken.update((scheme, value) for scheme, value in found)
+    by_scheme: dict[str, list[str]] = {}
+    for scheme, value in sorted(pairs):
+        by_scheme.setdefault(scheme, []).append(value)
+    for scheme, values in by_scheme.items():
+        for chunk in _chunks(values):
+            found = session.execute(
+                select(table.value).where(table.scheme == scheme, table.value.in_(chunk))
+            )
+            taken.update((scheme, value) for value in found.scalars())
     return taken
 
 
@@ -300,7 +313,7 @@ def _insert_children(session: Session, spec: EntitySpec, ids: Sequence[int], mod
         _insert_rows(session, table, values)
 
 
-def _insert_rows(session: Session, table: Table, rows: Sequence[dict[str, Any]]) -> None:
+def _insert_rows(session: Session, table: Table, rows: Iterable[dict[str, Any]]) -> None:
     """Insert ``rows`` (dicts with the same keys, plain values) into ``table`` inside the
     session's transaction, through the driver rather than SQLAlchemy's executemany.
 
@@ -312,36 +325,53 @@ def _insert_rows(session: Session, table: Table, rows: Sequence[dict[str, Any]])
     bind processor exactly as SQLAlchemy would (JSON to text, dates to ISO strings).
     Triggers, constraints and indexes apply as for any insert: the FTS5 trigger fills the
     full-text index, and a failure rolls back the whole batch with the session.
+
+    ``rows`` may be a generator: on PostgreSQL the server then stores the rows already sent
+    while the next ones are still being built (:func:`_write_records` stems them on the way).
     """
-    if not rows:
+    iterator = iter(rows)
+    first = next(iterator, None)
+    if first is None:
         return
-    names = list(rows[0])
+    names = list(first)
     connection = session.connection()
     driver: Any = connection.connection.driver_connection
+    dbapi: Any = connection.dialect.loaded_dbapi
+    try:
+        _driver_insert(driver, connection.dialect, table, names, chain([first], iterator))
+    except dbapi.IntegrityError as exc:
+        # As SQLAlchemy would have raised it, so that the session turns it into ConflictError
+        # (and a racing identical import is answered with the winner's batch).
+        raise IntegrityError(f"bulk insert into {table.name}", None, exc) from exc
+
+
+def _driver_insert(
+    driver: Any, dialect: Dialect, table: Table, names: list[str], rows: Iterable[dict[str, Any]]
+) -> None:
+    """:func:`_insert_rows` once the driver connection is at hand."""
     columns = ", ".join(names)
-    dialect = connection.dialect
     if dialect.name == "postgresql":
         json_names = {n for n in names if isinstance(table.c[n].type, JSON)}
-        with driver.cursor() as cursor:
-            with cursor.copy(f"COPY {table.name} ({columns}) FROM STDIN") as copy:
-                for row in rows:
-                    copy.write_row(
-                        [json.dumps(row[n]) if n in json_names else row[n] for n in names]
-                    )
+        copy_sql = f"COPY {table.name} ({columns}) FROM STDIN"
+        with driver.cursor() as cursor, cursor.copy(copy_sql) as copy:
+            for row in rows:
+                copy.write_row([json.dumps(row[n]) if n in json_names else row[n] for n in names])
         return
     processors = [
         (index, processor)
         for index, name in enumerate(names)
         if (processor := table.c[name].type.bind_processor(dialect)) is not None
     ]
-    values: list[Any] = []
-    for row in rows:
-        value = [row[name] for name in names]
-        for index, processor in processors:
-            value[index] = processor(value[index])
-        values.append(value)
+
+    def values() -> Iterator[list[Any]]:
+        for row in rows:
+            value = [row[name] for name in names]
+            for index, processor in processors:
+                value[index] = processor(value[index])
+            yield value
+
     marks = ", ".join("?" * len(names))
-    driver.executemany(f"INSERT INTO {table.name} ({columns}) VALUES ({marks})", values)
+    driver.executemany(f"INSERT INTO {table.name} ({columns}) VALUES ({marks})", values())
 
 
 def _new_ids(session: Session, table: Table, count: int) -> list[int]:
@@ -393,39 +423,48 @@ def _write_records(
         )
     table = _table(spec.row)
     ids = _new_ids(session, table, len(models))
-    values: list[dict[str, Any]] = []
     history: list[dict[str, Any]] = []
-    for record_id, model in zip(ids, models, strict=True):
-        data = model.model_dump(mode="json")
-        row = {name: _plain(getattr(model, name)) for name in spec.scalars}
-        row["sources"] = data["sources"]
-        row["search_text"] = search_document(*spec.search_texts(model))
-        if spec.name == "products":
-            row["certifications"] = data["certifications"]
-        row.update(server, id=record_id)
-        values.append(row)
-        data.update(server_json, id=record_id)
-        owner: int | None
-        if spec.name == "organisations":
-            owner = record_id
-        elif spec.name == "projects":
-            owner = actor.organisation_id
-        else:
-            owner = int(model.organisation_id)
-        history.append(
-            {
-                "entity": spec.name,
-                "entity_id": record_id,
-                "version": 1,
-                "action": "create",
-                "status": status,
-                "owner_organisation_id": owner,
-                "data": data,
-                "changed_at": now,
-                "changed_by": actor.user_id,
-            }
+
+    def records() -> Iterator[dict[str, Any]]:
+        """The record rows, built (and stemmed) as the insert consumes them; each one's
+        history row is appended to ``history`` on the way."""
+        for record_id, model in zip(ids, models, strict=True):
+            data = model.model_dump(mode="json")
+            row = {name: _plain(getattr(model, name)) for name in spec.scalars}
+            row["sources"] = data["sources"]
+            row["search_text"] = search_document(*spec.search_texts(model))
+            if spec.name == "products":
+                row["certifications"] = data["certifications"]
+            row.update(server, id=record_id)
+            data.update(server_json, id=record_id)
+            owner: int | None
+            if spec.name == "organisations":
+                owner = record_id
+            elif spec.name == "projects":
+                owner = actor.organisation_id
+            else:
+                owner = int(model.organisation_id)
+            history.append(
+                {
+                    "entity": spec.name,
+                    "entity_id": record_id,
+                    "version": 1,
+                    "action": "create",
+                    "status": status,
+                    "owner_organisation_id": owner,
+                    "data": data,
+                    "changed_at": now,
+                    "changed_by": actor.user_id,
+                }
+            )
+            yield row
+
+    _insert_rows(session, table, records())
+    if len(history) != len(ids):
+        raise RuntimeError(
+            f"bulk insert of {spec.name}: built {len(history)} history rows; expected one per "
+            f"record, {len(ids)}"
         )
-    _insert_rows(session, table, values)
     _insert_children(session, spec, ids, models)
     _insert_rows(session, _table(RecordHistoryRow), history)
     return ids

@@ -12,6 +12,8 @@ before they are read (:mod:`karavan.web.limits`).
 
 from __future__ import annotations
 
+import logging
+import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -26,8 +28,11 @@ from karavan.web.api.records import API_PREFIX
 from karavan.web.errors import ErrorResponse, install_error_handlers
 from karavan.web.limits import BodySizeLimit
 from karavan.web.pages import install_pages
+from karavan.web.pages.analytics import warm_caches
 
 __all__ = ["API_PREFIX", "create_app"]
+
+logger = logging.getLogger(__name__)
 
 _ERRORS = {
     status: {"model": ErrorResponse, "description": description}
@@ -58,15 +63,29 @@ def _api_router() -> APIRouter:
     return router
 
 
+def _warm(data_dir: str) -> None:
+    """Fill the analytics caches; logged, never raised (the pages compute on demand anyway)."""
+    try:
+        warm_caches(data_dir)
+    except Exception:  # a start-up nicety must not take the server down
+        logger.exception("warming the analytics caches failed; pages will compute on demand")
+
+
 def create_app(settings: Settings | None = None, *, registry: Registry | None = None) -> FastAPI:
     """The API application over ``registry`` (default: the database of ``settings``, whose
     schema is brought up to date; it is closed when the application shuts down)."""
     settings = settings if settings is not None else Settings()
     owned = registry is None
+    if registry is None and not settings.database_url:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)  # the default SQLite file's home
     served = registry if registry is not None else open_registry(settings.registry_url())
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if settings.warm_caches:
+            threading.Thread(
+                target=_warm, args=(str(settings.data_dir),), name="karavan-warm", daemon=True
+            ).start()
         yield
         if owned:
             served.close()

@@ -98,3 +98,13 @@ def test_serve_runs_uvicorn_with_the_factory(
     ]
     assert os.environ["KARAVAN_DATABASE_URL"] == url
     assert os.environ["KARAVAN_DATA_DIR"] == str(tmp_path)
+
+
+def test_seed_into_a_data_directory_that_does_not_exist_yet(tmp_path: Path) -> None:
+    data_dir = tmp_path / "new" / "data"
+    result = CliRunner().invoke(
+        cli, ["--data-dir", str(data_dir), "registry", "seed", "--json"], env={}
+    )
+    assert result.exit_code == 0, result.output
+    assert sum(json.loads(result.output)["created"].values()) == 70  # 43 + 10 + 1 + 16 records
+    assert (data_dir / "registry.sqlite3").is_file()

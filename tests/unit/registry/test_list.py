@@ -160,3 +160,32 @@ def test_search_combines_with_filters_and_visibility(populated: Registry) -> Non
     assert _ids(populated, "organisations", q="park") == [3]
     assert [o.id for o in populated.list(ANONYMOUS, "organisations", q="завод").items] == []
     assert _ids(populated, "organisations", q="завод", country="RUS") == []
+
+
+def test_total_stops_at_the_count_bound(
+    populated: Registry, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Past ``MAX_COUNT`` matches ``total`` is the bound plus one and ``total_exact`` false;
+    the bound grows with ``offset + limit`` so that a next page is always announced."""
+    monkeypatch.setattr("karavan.registry.service.MAX_COUNT", 2)
+    products = populated.list(ADMIN, "products", limit=1)
+    assert [p.id for p in products.items] == [1]
+    assert (products.total, products.total_exact) == (3, False)
+    exact = populated.list(ADMIN, "products", code_prefix="72", limit=1)
+    assert (exact.total, exact.total_exact) == (2, True)
+    deep = populated.list(ADMIN, "products", limit=1, offset=1)
+    assert (deep.total, deep.total_exact) == (3, False)
+    last = populated.list(ADMIN, "products", limit=2, offset=1)
+    assert ([p.id for p in last.items], last.total, last.total_exact) == ([2, 3], 3, True)
+    assert populated.list(ADMIN, "organisations", limit=5).total_exact is True
+
+
+def test_export_reads_past_the_count_bound(
+    populated: Registry, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from karavan.registry import bulk
+
+    monkeypatch.setattr("karavan.registry.service.MAX_COUNT", 1)
+    monkeypatch.setattr(bulk, "MAX_PAGE", 2)
+    exported = bulk.export_records(populated, ADMIN, "products", "json")
+    assert exported.count(b'"hs_code"') == 3

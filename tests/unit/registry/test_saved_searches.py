@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import func, inspect, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -17,7 +18,7 @@ from sqlalchemy.orm import Session
 from karavan.errors import PermissionDeniedError, RecordNotFoundError, RecordValidationError
 from karavan.registry import audit, saved_searches
 from karavan.registry.actors import ANONYMOUS, SYSTEM, Actor, Role
-from karavan.registry.migrations import include_object
+from karavan.registry.migrations import alembic_config, include_object
 from karavan.registry.service import Registry, open_registry
 from karavan.registry.store.account_models import AuditLogRow, UserRow
 from karavan.registry.store.base import Base
@@ -298,7 +299,9 @@ def test_the_migration_creates_the_tables_as_modelled(registry: Registry) -> Non
         version = connection.exec_driver_sql("SELECT version_num FROM alembic_version").all()
     assert diff == []
     assert {"saved_searches", "notifications"} <= tables
-    assert version == [("0003",)]  # 0003 (search speed) follows 0002 (saved searches)
+    scripts = ScriptDirectory.from_config(alembic_config())
+    assert version == [(scripts.get_current_head(),)]
+    assert scripts.get_revision("0002").down_revision == "0001"
 
 
 def _compared(obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any) -> bool:

@@ -121,7 +121,5 @@ def test_postgres_search_clause_is_a_prefix_tsquery() -> None:
 
     clause = matching_all_terms(Base.metadata.tables["needs"], ["уголь", "coal"], "postgresql")
     compiled = clause.compile(dialect=postgresql.dialect())
-    assert str(compiled) == (
-        "needs.search_vector @@ to_tsquery('simple', %(ts_match)s::VARCHAR)"
-    )
+    assert str(compiled) == ("needs.search_vector @@ to_tsquery('simple', %(ts_match)s::VARCHAR)")
     assert compiled.params == {"ts_match": "уголь:* & coal:*"}

@@ -30,7 +30,6 @@ import re
 from typing import Any
 
 from sqlalchemy import ColumnElement, Integer, Table, bindparam, column, func, literal_column, text
-
 from sqlalchemy.dialects.postgresql import TSVECTOR
 
 from karavan.errors import RegistryError

@@ -149,6 +149,16 @@ def trend_cached(sel: Selection) -> bool:
     return (sel.root, sel.dataset, sel.bloc) in _trend_keys
 
 
+def warm_caches(root: str) -> None:
+    """Compute what the overview shows first (the default selection's closure and its trend
+    over every year), so that the first visitor does not wait for it. Run by the application
+    in a background thread at start-up; a failure only means the first visit computes it."""
+    store = DataStore(Path(root))
+    sel = select(store, None, None, None)
+    _closure(sel.root, sel.dataset, sel.year, sel.bloc)
+    _trend(sel.root, sel.dataset, sel.bloc)
+
+
 def clear_caches() -> None:
     """Forget every cached model and result (tests; after a dataset is replaced)."""
     _model.cache_clear()

@@ -17,14 +17,20 @@ Numbers come from :mod:`karavan.trade` exactly as ``karavan trade`` computes the
 world data (``world-sitc2``, exports of 226 countries) for the product space and next products.
 Import substitution needs the bloc's imports, which the built-in data do not hold, so it runs
 on a file the user uploads. The product space's layout (node positions) is a force-directed
-drawing computed here once: the trade package gives the graph, not a picture.
+drawing (:func:`layout_positions`): the trade package gives the graph, not a picture. Drawing
+the 785 products takes about 3 s, so the drawing of the built-in world data is computed at build
+time (``scripts/build_product_space_layout.py``) and shipped as
+``karavan/data/trade/product_space_layout.csv``; the page reads it, and computes a drawing itself
+only for a product set the file does not cover, saying so under the chart.
 """
 
 from __future__ import annotations
 
 import json
 import tempfile
+from dataclasses import dataclass
 from functools import cache
+from importlib.resources import files
 from pathlib import Path as FilePath
 from typing import Annotated, Any
 
@@ -49,13 +55,29 @@ from karavan.web.pages.registry import (
     with_form_cookie,
 )
 
-__all__ = ["MEMBERS", "layout_positions", "router", "world_complexity"]
+__all__ = [
+    "LAYOUT_FILE",
+    "LAYOUT_ITERATIONS",
+    "LAYOUT_SEED",
+    "MEMBERS",
+    "Layout",
+    "build_layout",
+    "layout_note",
+    "layout_positions",
+    "read_shipped_layout",
+    "router",
+    "world_complexity",
+]
 
 router = APIRouter(tags=["pages: trade"], include_in_schema=False)
 
 MEMBERS = ("RUS", "KAZ", "BLR", "ARM", "KGZ")
 """The EAEU members offered in the forms (all five are exporters of the built-in data)."""
 MAX_UPLOAD_BYTES = 50 * 1024 * 1024
+LAYOUT_FILE = "product_space_layout.csv"
+"""The shipped drawing of the built-in product space, in ``karavan/data/trade``."""
+LAYOUT_SEED = 7
+LAYOUT_ITERATIONS = 100
 
 
 @cache
@@ -94,11 +116,47 @@ def layout_positions(
     return np.asarray((pos - pos.mean(axis=0)) / (span if span > 0 else 1.0))
 
 
+def build_layout(
+    space_nodes: pd.DataFrame,
+    space_edges: pd.DataFrame,
+    *,
+    iterations: int = LAYOUT_ITERATIONS,
+    seed: int = LAYOUT_SEED,
+) -> pd.DataFrame:
+    """The drawing of a product space as a frame ``product, x, y`` (rows in the nodes' order,
+    coordinates rounded to 6 decimals so that the shipped CSV holds them exactly)."""
+    products = [str(p) for p in space_nodes["product"]]
+    xy = layout_positions(products, space_edges, iterations=iterations, seed=seed)
+    return pd.DataFrame({"product": products, "x": xy[:, 0].round(6), "y": xy[:, 1].round(6)})
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Node positions of the product space and where they come from: ``shipped`` when read
+    from :data:`LAYOUT_FILE`, false when computed in this process because the file does not
+    cover the graph's products (the page then says so)."""
+
+    frame: pd.DataFrame
+    shipped: bool
+
+
+def read_shipped_layout() -> pd.DataFrame | None:
+    """The shipped drawing (``product, x, y``), or None when the file is absent."""
+    path = FilePath(str(files("karavan").joinpath("data", "trade", LAYOUT_FILE)))
+    if not path.is_file():
+        return None
+    return pd.read_csv(path, dtype={"product": str, "x": float, "y": float})
+
+
 @cache
-def _layout() -> pd.DataFrame:
+def _layout() -> Layout:
+    """The layout of the built-in product space: the shipped file when it holds exactly the
+    graph's products, otherwise a drawing computed now (about 3 s, once per process)."""
     space = product_space(world_complexity())
-    xy = layout_positions(list(space.nodes["product"]), space.edges)
-    return pd.DataFrame({"product": space.nodes["product"], "x": xy[:, 0], "y": xy[:, 1]})
+    shipped = read_shipped_layout()
+    if shipped is not None and set(shipped["product"]) == set(space.nodes["product"].astype(str)):
+        return Layout(shipped, shipped=True)
+    return Layout(build_layout(space.nodes, space.edges), shipped=False)
 
 
 def _member(country: str) -> str:
@@ -116,7 +174,8 @@ def product_space_figure(country: str, lang: Lang) -> dict[str, Any]:
     """The Plotly figure (as a dict) of the product space: edges as lines, products as markers
     sized by world exports, filled where ``country`` exports with comparative advantage."""
     space = product_space(world_complexity(), country=country)
-    nodes = space.nodes.merge(_layout(), on="product")
+    layout = _layout()
+    nodes = space.nodes.merge(layout.frame, on="product")
     px = dict(zip(nodes["product"], nodes["x"].astype(float), strict=True))
     py = dict(zip(nodes["product"], nodes["y"].astype(float), strict=True))
     ex: list[float | None] = []
@@ -162,16 +221,39 @@ def product_space_figure(country: str, lang: Lang) -> dict[str, Any]:
                 "hoverinfo": "text",
             }
         )
-    return {
-        "data": traces,
-        "layout": {
-            "xaxis": {"visible": False},
-            "yaxis": {"visible": False, "scaleanchor": "x"},
-            "margin": {"l": 10, "r": 10, "t": 10, "b": 10},
-            "height": 620,
-            "legend": {"orientation": "h"},
-        },
+    figure_layout: dict[str, Any] = {
+        "xaxis": {"visible": False},
+        "yaxis": {"visible": False, "scaleanchor": "x"},
+        "margin": {"l": 10, "r": 10, "t": 10, "b": 10},
+        "height": 620,
+        "legend": {"orientation": "h"},
     }
+    if not layout.shipped:
+        figure_layout["annotations"] = [
+            {
+                "text": layout_note(lang),
+                "xref": "paper",
+                "yref": "paper",
+                "x": 0,
+                "y": 1,
+                "showarrow": False,
+                "align": "left",
+            }
+        ]
+    return {"data": traces, "layout": figure_layout}
+
+
+def layout_note(lang: Lang) -> str:
+    """What the page says when the drawing was computed now rather than read from the file."""
+    if lang == "ru":
+        return (
+            "Расположение узлов рассчитано при загрузке страницы: поставляемый файл "
+            f"{LAYOUT_FILE} не покрывает этот набор товаров."
+        )
+    return (
+        f"Node positions computed for this page: the shipped {LAYOUT_FILE} does not cover "
+        "this set of products."
+    )
 
 
 def next_products_frame(country: str, top: int) -> pd.DataFrame:
@@ -204,6 +286,7 @@ def trade_page(
             "eci": float(result.eci[result.exporters.index(code)]),
             "rows": frame.to_dict("records"),
             "figure": json.dumps(product_space_figure(code, lang)),
+            "layout_note": None if _layout().shipped else layout_note(lang),
         },
         active="trade",
     )
@@ -229,7 +312,7 @@ def product_space_download(
     """The chart's data: nodes (with the layout's x, y) or edges."""
     code = _member(country)
     space = product_space(world_complexity(), country=code)
-    frame = space.nodes.merge(_layout(), on="product") if part == "nodes" else space.edges
+    frame = space.nodes.merge(_layout().frame, on="product") if part == "nodes" else space.edges
     return frame_download(frame, format, f"product-space-{part}-{code}")
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 import json
 import re
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -222,3 +223,16 @@ def test_page_has_landmarks_labels_and_a_skip_link(client: TestClient) -> None:
         assert f'id="sel-{name}"' in html
     assert 'aria-current="page">Value chains</a>' in html
     assert 'role="img" aria-label="Sankey diagram' in html
+
+
+def test_warming_fills_the_overview_caches(tmp_path: Path) -> None:
+    from karavan.datastore import DataStore
+    from karavan.web.pages import analytics
+
+    analytics.clear_caches()
+    sel = analytics.select(DataStore(tmp_path), None, None, None)
+    assert not analytics.trend_cached(sel)
+    analytics.warm_caches(str(tmp_path))
+    assert analytics.trend_cached(sel)
+    trend = analytics._trend(sel.root, sel.dataset, sel.bloc)
+    assert len(trend) == 17  # every built-in year, 1995-2011

@@ -5,8 +5,9 @@
   0001 (same name), so that rechecking a lossy bitmap reads the vector instead of parsing the
   text again (:func:`karavan.registry.store.search_index.search_vector_sql`). SQLite: nothing
   (FTS5 already stores its index).
-- Both: ``organisations (status, country, kind)``, the filters of a list of organisations,
-  replaces the index on ``status`` alone (its first column serves that too).
+- Both: an index on ``organisations (status, country, kind)``, the filters of a list of
+  organisations (the index on ``status`` alone stays: SQLite's search plan looks matches up
+  by ``(status, rowid)`` in it).
 
 Revision ID: 0003
 Revises: 0002
@@ -36,12 +37,10 @@ def upgrade() -> None:
         ["status", "country", "kind"],
         unique=False,
     )
-    op.drop_index(op.f("ix_organisations_status"), table_name="organisations")
 
 
 def downgrade() -> None:
     dialect = op.get_bind().dialect.name
-    op.create_index(op.f("ix_organisations_status"), "organisations", ["status"], unique=False)
     op.drop_index("ix_organisations_status_country_kind", table_name="organisations")
     for statement in search_index.drop_search_vector_sql(dialect):
         op.execute(statement)
