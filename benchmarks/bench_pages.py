@@ -23,6 +23,11 @@ made from the lab's form before measuring). Three measurements per page:
   returning visitor). The overview's trend (all 17 years) arrives after the page, as a
   fragment; its server time (cold) is reported apart.
 
+The application runs with ``warm_caches=False``: a served application (``karavan serve``) starts
+a thread that computes the overview's trend (17 years) at start-up, so that the first visitor
+gets it at once; during those few seconds it competes with other requests for the interpreter,
+and the figures here are the pages' own costs without it.
+
 Prints a table and writes ``benchmarks/results/pages.json``.
 """
 
@@ -66,6 +71,10 @@ def _app(data_dir: Path) -> Any:
         data_dir=data_dir,
         database_url=f"sqlite:///{data_dir / 'registry.sqlite3'}",
         secret_key="bench-pages-secret-key-0123456789abcdef",
+        # Measured without the start-up warming thread, so each figure is the page's own cost
+        # with empty caches (the thread computes the overview trend, 3-5 s of one core, and
+        # would slow whatever request arrives meanwhile; see the module docstring).
+        warm_caches=False,
     )
     return create_app(settings)
 

@@ -1,4 +1,7 @@
-"""Accounts and credentials: users, passwords, API tokens, web sessions, login rate limit.
+"""Accounts: users, roles, passwords, login rate limit.
+
+API tokens and web sessions live in :mod:`karavan.registry.credentials`, which builds on this
+module (this one never imports it).
 
 Every function takes a SQLAlchemy :class:`~sqlalchemy.orm.Session` whose transaction the caller
 owns (nothing here commits) and returns frozen dataclasses, never ORM rows. Every account write
@@ -10,9 +13,8 @@ spelled out in :data:`PASSWORD_HASHER`: 3 passes over 64 MiB with 4 lanes, 16-by
 32-byte tag. When these parameters change, a successful sign-in rehashes the stored password
 (``check_needs_rehash``).
 
-API tokens and session tokens are 32 random bytes (``secrets.token_urlsafe(32)``, 43
-characters); only their SHA-256 hex digest is stored, which is enough for secrets of this
-entropy and lets them be looked up by digest.
+Deactivating a user or changing a password ends the user's open web sessions (rows of
+``web_sessions``, written here directly so that this module need not import ``credentials``).
 
 Rate limit: at most :data:`MAX_FAILURES_PER_EMAIL` failed sign-ins per e-mail and
 :data:`MAX_FAILURES_PER_IP` per IP address within :data:`RATE_LIMIT_WINDOW`, counted from
@@ -22,7 +24,6 @@ also when** :func:`authenticate_password` **raises**, or failures are never coun
 
 from __future__ import annotations
 
-import hashlib
 import math
 import re
 import secrets
@@ -45,7 +46,6 @@ from karavan.errors import (
 from karavan.registry import audit
 from karavan.registry.actors import Actor, Role
 from karavan.registry.store.account_models import (
-    ApiTokenRow,
     LoginAttemptRow,
     UserRow,
     WebSessionRow,
@@ -59,24 +59,15 @@ __all__ = [
     "MIN_PASSWORD_LENGTH",
     "PASSWORD_HASHER",
     "RATE_LIMIT_WINDOW",
-    "SESSION_LIFETIME",
-    "TokenInfo",
     "UserInfo",
-    "actor_for_session",
-    "actor_for_token",
     "authenticate_password",
     "change_password",
     "create_user",
     "deactivate_user",
-    "end_session",
     "get_user",
-    "issue_api_token",
-    "list_api_tokens",
     "list_users",
-    "revoke_api_token",
     "set_organisation",
     "set_role",
-    "start_session",
 ]
 
 PASSWORD_HASHER = PasswordHasher(
@@ -94,9 +85,6 @@ MAX_PASSWORD_LENGTH = 1024  # hashing megabytes of "password" is a denial of ser
 RATE_LIMIT_WINDOW = timedelta(minutes=15)
 MAX_FAILURES_PER_EMAIL = 5
 MAX_FAILURES_PER_IP = 20
-SESSION_LIFETIME = timedelta(hours=12)
-TOKEN_TOUCH_INTERVAL = timedelta(minutes=1)
-"""``last_used_at`` of an API token is written at most this often (saves a write per call)."""
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _dummy_hash: str | None = None
@@ -116,20 +104,6 @@ class UserInfo:
     password_changed_at: datetime
 
 
-@dataclass(frozen=True, slots=True)
-class TokenInfo:
-    """An API token's metadata; ``token_prefix`` (its first 8 characters) helps tell them apart."""
-
-    id: int
-    user_id: int
-    name: str
-    token_prefix: str
-    created_at: datetime
-    expires_at: datetime | None
-    last_used_at: datetime | None
-    revoked_at: datetime | None
-
-
 # --- conversions and checks -------------------------------------------------------------------
 
 
@@ -146,30 +120,14 @@ def _user_info(row: UserRow) -> UserInfo:
     )
 
 
-def _token_info(row: ApiTokenRow) -> TokenInfo:
-    return TokenInfo(
-        id=row.id,
-        user_id=row.user_id,
-        name=row.name,
-        token_prefix=row.token_prefix,
-        created_at=row.created_at,
-        expires_at=row.expires_at,
-        last_used_at=row.last_used_at,
-        revoked_at=row.revoked_at,
-    )
-
-
 def _actor(row: UserRow) -> Actor:
+    """The actor a user row stands for (also used by :mod:`karavan.registry.credentials`)."""
     return Actor(
         user_id=row.id,
         role=Role(row.role),
         organisation_id=row.organisation_id,
         label=f"user:{row.id}",
     )
-
-
-def _digest(token: str) -> str:
-    return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
 def _normalise_email(email: str) -> str:
@@ -184,6 +142,7 @@ def _require_admin(actor: Actor, what: str) -> None:
 
 
 def _user_row(session: Session, user_id: int) -> UserRow:
+    """The user row, or RecordNotFoundError (also used by :mod:`karavan.registry.credentials`)."""
     row = session.get(UserRow, user_id)
     if row is None:
         raise RecordNotFoundError(f"no user with id {user_id}")
@@ -527,194 +486,3 @@ def authenticate_password(session: Session, email: str, password: str, ip: str) 
         audit.record(session, actor, "rehash_password", "users", row.id, {})
     audit.record(session, actor, "login", "users", row.id, {"ip": ip})
     return actor
-
-
-# --- API tokens ---------------------------------------------------------------------------------
-
-
-def issue_api_token(
-    session: Session,
-    actor: Actor,
-    user_id: int,
-    name: str,
-    expires_at: datetime | None = None,
-) -> tuple[str, TokenInfo]:
-    """Create a token for ``user_id``; return its plaintext (shown once, never stored) and info.
-
-    Users issue their own tokens; admins issue anyone's.
-    """
-    if actor.user_id != user_id and actor.role is not Role.ADMIN:
-        raise PermissionDeniedError(
-            f"only admins may issue tokens for another user; actor {actor.label} tried user "
-            f"{user_id}"
-        )
-    name = name.strip()
-    if not 1 <= len(name) <= 100:
-        raise RecordValidationError(
-            f"token name must have 1 to 100 characters; got {len(name)}", field="name", value=name
-        )
-    now = utcnow()
-    if expires_at is not None:
-        if expires_at.tzinfo is None:
-            raise RecordValidationError(
-                f"expires_at must carry a time zone; got {expires_at.isoformat()}",
-                field="expires_at",
-                value=expires_at,
-            )
-        if expires_at <= now:
-            raise RecordValidationError(
-                f"expires_at must be in the future; got {expires_at.isoformat()}, now is "
-                f"{now.isoformat()}",
-                field="expires_at",
-                value=expires_at,
-            )
-    user = _user_row(session, user_id)
-    if not user.is_active:
-        raise ConflictError(f"user {user_id} is disabled; cannot issue a token")
-    token = secrets.token_urlsafe(32)
-    row = ApiTokenRow(
-        user_id=user_id,
-        name=name,
-        token_prefix=token[:8],
-        token_hash=_digest(token),
-        created_at=now,
-        expires_at=expires_at,
-    )
-    session.add(row)
-    session.flush()
-    audit.record(
-        session,
-        actor,
-        "issue_token",
-        "api_tokens",
-        row.id,
-        {"user_id": user_id, "name": name, "expires_at": expires_at},
-    )
-    return token, _token_info(row)
-
-
-def list_api_tokens(session: Session, actor: Actor, user_id: int) -> list[TokenInfo]:
-    """A user's tokens, newest first (their own, or anyone's for admins)."""
-    if actor.user_id != user_id and actor.role is not Role.ADMIN:
-        raise PermissionDeniedError(
-            f"only admins may list another user's tokens; actor {actor.label} tried user {user_id}"
-        )
-    rows = session.scalars(
-        select(ApiTokenRow).where(ApiTokenRow.user_id == user_id).order_by(ApiTokenRow.id.desc())
-    )
-    return [_token_info(row) for row in rows]
-
-
-def revoke_api_token(session: Session, actor: Actor, token_id: int) -> TokenInfo:
-    """Revoke a token (its owner or an admin); revoking twice is a no-op."""
-    row = session.get(ApiTokenRow, token_id)
-    if row is None:
-        raise RecordNotFoundError(f"no API token with id {token_id}")
-    if actor.user_id != row.user_id and actor.role is not Role.ADMIN:
-        raise PermissionDeniedError(
-            f"only the owner or an admin may revoke token {token_id}; actor {actor.label}"
-        )
-    if row.revoked_at is None:
-        row.revoked_at = utcnow()
-        session.flush()
-        audit.record(
-            session,
-            actor,
-            "revoke_token",
-            "api_tokens",
-            row.id,
-            {"user_id": row.user_id, "name": row.name},
-        )
-    return _token_info(row)
-
-
-def actor_for_token(session: Session, token: str) -> Actor:
-    """The actor a bearer token stands for.
-
-    :class:`AuthenticationError` if the token is unknown, revoked, expired or belongs to a
-    disabled account. Updates ``last_used_at`` at most once a minute.
-    """
-    digest = _digest(token)
-    row = session.scalar(select(ApiTokenRow).where(ApiTokenRow.token_hash == digest))
-    if row is None or not secrets.compare_digest(row.token_hash, digest):
-        raise AuthenticationError("API token is unknown")
-    now = utcnow()
-    if row.revoked_at is not None:
-        raise AuthenticationError(f"API token {row.token_prefix}… was revoked")
-    if row.expires_at is not None and row.expires_at <= now:
-        raise AuthenticationError(
-            f"API token {row.token_prefix}… expired at {row.expires_at.isoformat()}"
-        )
-    user = _user_row(session, row.user_id)
-    if not user.is_active:
-        raise AuthenticationError(f"API token {row.token_prefix}… belongs to a disabled account")
-    if row.last_used_at is None or now - row.last_used_at >= TOKEN_TOUCH_INTERVAL:
-        row.last_used_at = now
-        session.flush()
-    return _actor(user)
-
-
-# --- web sessions -------------------------------------------------------------------------------
-
-
-def start_session(
-    session: Session, actor_user_id: int, lifetime: timedelta = SESSION_LIFETIME
-) -> tuple[str, str]:
-    """Open a web session for an (already authenticated) user; return (session token, CSRF
-    token). The session token goes in an HttpOnly cookie; only its digest is stored."""
-    user = _user_row(session, actor_user_id)
-    if not user.is_active:
-        raise AuthenticationError(f"user {actor_user_id} is disabled; cannot start a session")
-    token = secrets.token_urlsafe(32)
-    csrf = secrets.token_urlsafe(32)
-    now = utcnow()
-    session.add(
-        WebSessionRow(
-            id=_digest(token),
-            user_id=user.id,
-            csrf_token=csrf,
-            created_at=now,
-            expires_at=now + lifetime,
-        )
-    )
-    session.flush()
-    audit.record(session, _actor(user), "start_session", "users", user.id, {})
-    return token, csrf
-
-
-def _session_row(session: Session, token: str) -> WebSessionRow | None:
-    digest = _digest(token)
-    row = session.get(WebSessionRow, digest)
-    if row is None or not secrets.compare_digest(row.id, digest):
-        return None
-    return row
-
-
-def actor_for_session(session: Session, token: str) -> tuple[Actor, str]:
-    """The actor of a session cookie and the session's CSRF token (to compare, with
-    ``secrets.compare_digest``, against the ``X-CSRF-Token`` header of unsafe requests).
-
-    :class:`AuthenticationError` if the session is unknown, ended, expired or its user disabled.
-    """
-    row = _session_row(session, token)
-    if row is None:
-        raise AuthenticationError("session is unknown")
-    if row.revoked_at is not None:
-        raise AuthenticationError("session has ended")
-    if row.expires_at <= utcnow():
-        raise AuthenticationError(f"session expired at {row.expires_at.isoformat()}")
-    user = _user_row(session, row.user_id)
-    if not user.is_active:
-        raise AuthenticationError("session belongs to a disabled account")
-    return _actor(user), row.csrf_token
-
-
-def end_session(session: Session, token: str) -> None:
-    """Sign out: end the session of this token (unknown or ended sessions: nothing to do)."""
-    row = _session_row(session, token)
-    if row is None or row.revoked_at is not None:
-        return
-    row.revoked_at = utcnow()
-    session.flush()
-    user = _user_row(session, row.user_id)
-    audit.record(session, _actor(user), "end_session", "users", user.id, {})

@@ -24,7 +24,7 @@ from fastapi import Depends, Request
 from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
 
 from karavan.errors import AuthenticationError, PermissionDeniedError
-from karavan.registry import ANONYMOUS, Actor, Registry, Role, accounts
+from karavan.registry import ANONYMOUS, Actor, Registry, Role, credentials
 from karavan.settings import Settings
 
 __all__ = [
@@ -101,10 +101,10 @@ def current_actor(
                 f"{authorization.split(' ', 1)[0][:20]!r}"
             )
         with registry.session() as session:
-            return accounts.actor_for_token(session, bearer.credentials.strip())
+            return credentials.actor_for_token(session, bearer.credentials.strip())
     if session_token:
         with registry.session() as session:
-            actor, csrf = accounts.actor_for_session(session, session_token)
+            actor, csrf = credentials.actor_for_session(session, session_token)
         if request.method in UNSAFE_METHODS:
             sent = request.headers.get(CSRF_HEADER, "")
             if not sent or not secrets.compare_digest(sent.encode(), csrf.encode()):

@@ -35,6 +35,7 @@ from karavan.registry import (
     Registry,
     Role,
     accounts,
+    credentials,
     open_registry,
 )
 from karavan.settings import Settings
@@ -159,7 +160,7 @@ def build_world(url: str) -> World:
                 name = f"{role}_{org}"
                 email = f"{role}.{org.lower()}@example.kz"
                 user = accounts.create_user(session, SYSTEM, email, PASSWORD, Role(role), orgs[org])
-                token, _ = accounts.issue_api_token(session, SYSTEM, user.id, "tests")
+                token, _ = credentials.issue_api_token(session, SYSTEM, user.id, "tests")
                 world.users[name] = user.id
                 world.tokens[name] = token
                 world.emails[name] = email

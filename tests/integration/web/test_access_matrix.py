@@ -242,10 +242,10 @@ def test_account_write_matrix(world: World, route: tuple[str, str], actor: str) 
         body = {"organisation_id": world.orgs["B"]}
         path = path.replace("{user_id}", str(world.users["viewer_B"]))
     elif "{token_id}" in path:
-        from karavan.registry import accounts
+        from karavan.registry import credentials
 
         with world.registry.session() as session:
-            _, info = accounts.issue_api_token(session, SYSTEM, editor_b, "to revoke")
+            _, info = credentials.issue_api_token(session, SYSTEM, editor_b, "to revoke")
         path = path.replace("{token_id}", str(info.id))
     response = world.client.request(method, path, json=body, headers=world.headers(actor))
     assert response.status_code == _account_expected(route, actor), (actor, response.text)

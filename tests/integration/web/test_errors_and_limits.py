@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Iterator, MutableMapping
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -205,7 +206,9 @@ def test_streamed_body_stops_being_read_at_the_limit(sqlite_world: World) -> Non
         "server": ("testserver", 80),
         "state": {},
     }
-    asyncio.run(sqlite_world.app(scope, receive, send))
+    # In a thread of its own: another test's event loop (Playwright's) may be running here.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pool.submit(asyncio.run, sqlite_world.app(scope, receive, send)).result()
     assert chunks_read == MAX_BODY // 1024 + 1
     start = next(m for m in sent if m["type"] == "http.response.start")
     assert start["status"] == 413

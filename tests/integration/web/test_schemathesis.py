@@ -20,7 +20,7 @@ from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
 from tests.integration.web.conftest import World, build_world
 
-from karavan.registry import SYSTEM, Role, accounts
+from karavan.registry import SYSTEM, Role, accounts, credentials
 
 QUICK_EXAMPLES = 10
 DEEP_EXAMPLES = 60
@@ -49,7 +49,7 @@ def fuzz_world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
 
 def _admin_headers(world: World) -> dict[str, str]:
     with world.registry.session() as session:
-        token, _ = accounts.issue_api_token(session, SYSTEM, world.users["admin_A"], "fuzz")
+        token, _ = credentials.issue_api_token(session, SYSTEM, world.users["admin_A"], "fuzz")
     return {"Authorization": f"Bearer {token}"}
 
 

@@ -1,20 +1,18 @@
-"""Accounts: password hashing and policy, sign-in and its rate limit, API tokens, web sessions,
-role rules, and the audit rows every account write leaves.
+"""Accounts: password hashing and policy, sign-in and its rate limit, role rules, and the audit
+rows every account write leaves (API tokens and web sessions: ``test_credentials.py``).
 
 Runs on SQLite and on PostgreSQL (a fresh database per test, from the ``registry_url`` fixture).
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 import re
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from argon2 import PasswordHasher, Type
-from sqlalchemy import Engine, func, select, update
+from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from karavan.errors import (
@@ -25,13 +23,11 @@ from karavan.errors import (
     RecordNotFoundError,
     RecordValidationError,
 )
-from karavan.registry import accounts, audit, open_registry
+from karavan.registry import accounts, audit, credentials, open_registry
 from karavan.registry.actors import ANONYMOUS, SYSTEM, Actor, Role
 from karavan.registry.store.account_models import (
-    ApiTokenRow,
     LoginAttemptRow,
     UserRow,
-    WebSessionRow,
 )
 from karavan.registry.store.base import utcnow
 
@@ -245,12 +241,12 @@ def test_change_password(session: Session) -> None:
     other = Actor(user_id=555, role=Role.EDITOR, label="user:555")
     with pytest.raises(PermissionDeniedError):
         accounts.change_password(session, other, user_id, new)
-    token, _csrf = accounts.start_session(session, user_id)
+    token, _csrf = credentials.start_session(session, user_id)
     accounts.change_password(session, me, user_id, new, current_password=PASSWORD)
     session.commit()
     assert _login(session, "ed@example.org", new).user_id == user_id
     with pytest.raises(AuthenticationError, match="ended"):
-        accounts.actor_for_session(session, token)
+        credentials.actor_for_session(session, token)
     accounts.change_password(session, admin, user_id, PASSWORD)  # admin reset, no current
     session.commit()
     assert _login(session, "ed@example.org", PASSWORD).user_id == user_id
@@ -343,153 +339,12 @@ def test_list_users_is_for_admins(session: Session) -> None:
         accounts.list_users(session, me)
 
 
-# --- API tokens ---------------------------------------------------------------------------------
-
-
-def test_token_lifecycle(session: Session) -> None:
-    user_id = _user(session)
-    me = Actor(user_id=user_id, role=Role.EDITOR, label=f"user:{user_id}")
-    token, info = accounts.issue_api_token(session, me, user_id, "ci script")
-    session.commit()
-    assert len(token) == 43
-    assert info.token_prefix == token[:8]
-    row = session.get(ApiTokenRow, info.id)
-    assert row is not None
-    assert row.token_hash == hashlib.sha256(token.encode()).hexdigest()
-    assert info.last_used_at is None
-    assert accounts.actor_for_token(session, token) == me
-    session.commit()
-    (listed,) = accounts.list_api_tokens(session, me, user_id)
-    assert listed.last_used_at is not None
-    revoked = accounts.revoke_api_token(session, me, info.id)
-    session.commit()
-    assert revoked.revoked_at is not None
-    with pytest.raises(AuthenticationError, match="revoked"):
-        accounts.actor_for_token(session, token)
-    with pytest.raises(AuthenticationError, match="unknown"):
-        accounts.actor_for_token(session, token[:-1] + ("A" if token[-1] != "A" else "B"))
-    actions = [e.action for e in audit.entries(session, entity="api_tokens", entity_id=info.id)]
-    assert actions == ["issue_token", "revoke_token"]
-    all_changes = json.dumps([e.changes for e in audit.entries(session, limit=1000)])
-    assert token not in all_changes
-    assert token[:8] not in all_changes
-
-
-def test_token_last_used_at_is_written_at_most_once_a_minute(session: Session) -> None:
-    user_id = _user(session)
-    me = Actor(user_id=user_id, role=Role.EDITOR, label=f"user:{user_id}")
-    token, info = accounts.issue_api_token(session, me, user_id, "t")
-    accounts.actor_for_token(session, token)
-    session.commit()
-    row = session.get(ApiTokenRow, info.id)
-    assert row is not None
-    assert row.last_used_at is not None
-    first = row.last_used_at
-    accounts.actor_for_token(session, token)
-    session.commit()
-    session.refresh(row)
-    assert row.last_used_at == first
-    two_minutes_ago = first - timedelta(minutes=2)
-    session.execute(
-        update(ApiTokenRow).where(ApiTokenRow.id == info.id).values(last_used_at=two_minutes_ago)
-    )
-    accounts.actor_for_token(session, token)
-    session.commit()
-    session.refresh(row)
-    assert row.last_used_at is not None
-    assert row.last_used_at > two_minutes_ago
-
-
-def test_expired_token_and_disabled_owner_are_refused(session: Session) -> None:
-    admin = _admin(session)
-    user_id = _user(session)
-    token, info = accounts.issue_api_token(
-        session, admin, user_id, "short", expires_at=utcnow() + timedelta(days=1)
-    )
-    session.commit()
-    assert accounts.actor_for_token(session, token).user_id == user_id
-    session.execute(
-        update(ApiTokenRow)
-        .where(ApiTokenRow.id == info.id)
-        .values(expires_at=utcnow() - timedelta(seconds=1))
-    )
-    session.commit()
-    with pytest.raises(AuthenticationError, match="expired"):
-        accounts.actor_for_token(session, token)
-    token2, _ = accounts.issue_api_token(session, admin, user_id, "long")
-    accounts.deactivate_user(session, admin, user_id)
-    session.commit()
-    with pytest.raises(AuthenticationError, match="disabled"):
-        accounts.actor_for_token(session, token2)
-
-
-def test_token_rules(session: Session) -> None:
-    user_id = _user(session)
-    other_id = _user(session, "other@example.org")
-    me = Actor(user_id=user_id, role=Role.EDITOR, label=f"user:{user_id}")
-    with pytest.raises(PermissionDeniedError, match="another user"):
-        accounts.issue_api_token(session, me, other_id, "x")
-    with pytest.raises(RecordValidationError, match="in the future") as caught:
-        accounts.issue_api_token(session, me, user_id, "x", expires_at=utcnow())
-    assert caught.value.field == "expires_at"
-    with pytest.raises(RecordValidationError, match="got 0") as caught:
-        accounts.issue_api_token(session, me, user_id, "   ")
-    _, other_info = accounts.issue_api_token(
-        session, Actor(user_id=other_id, role=Role.EDITOR, label="o"), other_id, "mine"
-    )
-    with pytest.raises(PermissionDeniedError, match="owner or an admin"):
-        accounts.revoke_api_token(session, me, other_info.id)
-    with pytest.raises(RecordNotFoundError):
-        accounts.revoke_api_token(session, me, 424242)
-
-
-# --- web sessions -------------------------------------------------------------------------------
-
-
-def test_session_lifecycle_and_csrf_token(session: Session) -> None:
-    user_id = _user(session)
-    token, csrf = accounts.start_session(session, user_id)
-    session.commit()
-    assert len(token) == 43
-    assert len(csrf) == 43
-    assert token != csrf
-    row = session.get(WebSessionRow, hashlib.sha256(token.encode()).hexdigest())
-    assert row is not None
-    assert row.user_id == user_id
-    assert row.expires_at - row.created_at == timedelta(hours=12)
-    actor, stored_csrf = accounts.actor_for_session(session, token)
-    assert actor.user_id == user_id
-    assert actor.role is Role.EDITOR
-    assert stored_csrf == csrf
-    other_token, other_csrf = accounts.start_session(session, user_id)
-    assert other_csrf != csrf
-    accounts.end_session(session, token)
-    session.commit()
-    with pytest.raises(AuthenticationError, match="ended"):
-        accounts.actor_for_session(session, token)
-    assert accounts.actor_for_session(session, other_token)[1] == other_csrf
-    with pytest.raises(AuthenticationError, match="unknown"):
-        accounts.actor_for_session(session, "no-such-session")
-    accounts.end_session(session, "no-such-session")  # signing out twice is harmless
-    actions = [e.action for e in audit.entries(session, entity="users", entity_id=user_id)]
-    assert actions == ["create", "start_session", "start_session", "end_session"]
-
-
-def test_expired_session_is_refused(session: Session) -> None:
-    user_id = _user(session)
-    token, _ = accounts.start_session(session, user_id)
-    session.execute(update(WebSessionRow).values(expires_at=utcnow() - timedelta(minutes=1)))
-    session.commit()
-    with pytest.raises(AuthenticationError, match="expired"):
-        accounts.actor_for_session(session, token)
-
-
 def test_account_writes_keep_the_audit_chain_intact(session: Session) -> None:
     admin = _admin(session)
     user_id = _user(session)
     _login(session, "ed@example.org", PASSWORD)
-    _token, info = accounts.issue_api_token(session, admin, user_id, "x")
-    accounts.revoke_api_token(session, admin, info.id)
+    _token, info = credentials.issue_api_token(session, admin, user_id, "x")
+    credentials.revoke_api_token(session, admin, info.id)
     accounts.set_role(session, admin, user_id, Role.VIEWER)
     session.commit()
     assert len(audit.entries(session)) == 6

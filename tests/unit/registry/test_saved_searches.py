@@ -23,7 +23,6 @@ from karavan.registry.service import Registry, open_registry
 from karavan.registry.store.account_models import AuditLogRow, UserRow
 from karavan.registry.store.base import Base
 from karavan.registry.store.saved_models import NotificationRow, SavedSearchRow
-from karavan.registry.store.search_index import is_search_object
 
 QUERY = {"text": "seamless steel pipes for oil pipelines", "hs_code": "730419"}
 
@@ -293,7 +292,7 @@ def test_the_table_refuses_a_duplicate_notification(
 
 def test_the_migration_creates_the_tables_as_modelled(registry: Registry) -> None:
     with registry.engine.connect() as connection:
-        context = MigrationContext.configure(connection, opts={"include_object": _compared})
+        context = MigrationContext.configure(connection, opts={"include_object": include_object})
         diff = compare_metadata(context, Base.metadata)
         tables = set(inspect(connection).get_table_names())
         version = connection.exec_driver_sql("SELECT version_num FROM alembic_version").all()
@@ -302,13 +301,6 @@ def test_the_migration_creates_the_tables_as_modelled(registry: Registry) -> Non
     scripts = ScriptDirectory.from_config(alembic_config())
     assert version == [(scripts.get_current_head(),)]
     assert scripts.get_revision("0002").down_revision == "0001"
-
-
-def _compared(obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any) -> bool:
-    """``include_object``, also leaving out PostgreSQL's ``search_vector`` columns (0003)."""
-    return not is_search_object(name, type_) and include_object(
-        obj, name, type_, reflected, compare_to
-    )
 
 
 def test_a_lost_race_is_answered_with_none_and_the_transaction_goes_on(

@@ -66,6 +66,24 @@ def test_migration_creates_exactly_the_models(registry: Registry) -> None:
     assert {"users", "audit_log", "record_history", "fts_products"} <= tables
 
 
+@pytest.mark.parametrize(
+    ("name", "type_", "compared"),
+    [
+        ("search_vector", "column", False),  # PostgreSQL's generated tsvector (0003)
+        ("ix_products_search_text_fts", "index", False),
+        ("fts_organisations", "table", False),
+        ("fts_organisations_data", "table", False),  # an FTS5 shadow table
+        ("search_text", "column", True),
+        ("ix_organisations_status", "index", True),
+        ("organisations", "table", True),
+    ],
+)
+def test_include_object_leaves_out_exactly_the_search_objects(
+    name: str, type_: str, compared: bool
+) -> None:
+    assert include_object(None, name, type_, True, None) is compared
+
+
 def test_migrations_are_packaged_as_python_modules() -> None:
     assert (MIGRATIONS_DIR / "env.py").is_file()
     assert (MIGRATIONS_DIR / "versions" / "0001_initial.py").is_file()

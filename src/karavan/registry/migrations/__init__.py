@@ -14,6 +14,8 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import Connection
 
+from karavan.registry.store.search_index import is_search_object
+
 __all__ = ["MIGRATIONS_DIR", "alembic_config", "include_object", "upgrade_to_head"]
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent
@@ -32,14 +34,12 @@ def alembic_config(connection: Connection | None = None) -> Config:
 def include_object(
     obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any
 ) -> bool:
-    """Autogenerate's filter: leave out the full-text index objects, which the migration
-    creates in raw SQL (:mod:`karavan.registry.store.search_index`) and the models do not
-    describe: SQLite's ``fts_*`` tables and their shadow tables, PostgreSQL's GIN indexes."""
-    if name is None:
-        return True
-    if type_ == "table" and name.startswith("fts_"):
-        return False
-    return not (type_ == "index" and name.endswith("_search_text_fts"))
+    """Autogenerate's filter: leave out the full-text index objects, which the migrations
+    create in raw SQL and the models do not describe
+    (:func:`karavan.registry.store.search_index.is_search_object`): SQLite's ``fts_*`` tables
+    and their shadow tables, PostgreSQL's GIN indexes and its generated ``search_vector``
+    columns (without this, autogenerate would propose dropping them)."""
+    return not is_search_object(name, type_)
 
 
 def upgrade_to_head(connection: Connection) -> None:

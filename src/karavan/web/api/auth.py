@@ -31,7 +31,7 @@ from karavan.errors import (
     RateLimitedError,
     RecordValidationError,
 )
-from karavan.registry import Actor, Role, accounts
+from karavan.registry import Actor, Role, accounts, credentials
 from karavan.web.api.records import MAX_ID
 from karavan.web.security import (
     SESSION_COOKIE,
@@ -161,7 +161,7 @@ def _user_public(user: accounts.UserInfo) -> UserPublic:
     )
 
 
-def _token_public(info: accounts.TokenInfo) -> TokenPublic:
+def _token_public(info: credentials.TokenInfo) -> TokenPublic:
     return TokenPublic(
         id=info.id,
         user_id=info.user_id,
@@ -182,7 +182,7 @@ def _user_id(actor: Actor) -> int:
 
 @router.post("/auth/login", response_model=LoginOut, summary="Sign in: start a web session")
 def login(
-    credentials: LoginIn,
+    body: LoginIn,
     request: Request,
     response: Response,
     registry: RegistryDep,
@@ -192,19 +192,19 @@ def login(
     with registry.session() as session:
         try:
             actor = accounts.authenticate_password(
-                session, credentials.email, credentials.password, client_address(request)
+                session, body.email, body.password, client_address(request)
             )
         except (AuthenticationError, RateLimitedError) as exc:
             failure = exc  # commit the counted attempt, then fail
         else:
-            token, csrf = accounts.start_session(session, _user_id(actor))
+            token, csrf = credentials.start_session(session, _user_id(actor))
             user = accounts.get_user(session, _user_id(actor))
     if failure is not None:
         raise failure
     response.set_cookie(
         SESSION_COOKIE,
         token,
-        max_age=int(accounts.SESSION_LIFETIME.total_seconds()),
+        max_age=int(credentials.SESSION_LIFETIME.total_seconds()),
         path="/",
         httponly=True,
         samesite="lax",
@@ -218,7 +218,7 @@ def logout(request: Request, actor: UserDep, registry: RegistryDep) -> Response:
     token = request.cookies.get(SESSION_COOKIE)
     if token:
         with registry.session() as session:
-            accounts.end_session(session, token)
+            credentials.end_session(session, token)
     response = Response(status_code=204)
     response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="lax")
     return response
@@ -233,7 +233,7 @@ def me(actor: UserDep, registry: RegistryDep) -> UserPublic:
 @router.get("/auth/tokens", response_model=list[TokenPublic], summary="The caller's API tokens")
 def list_tokens(actor: UserDep, registry: RegistryDep) -> list[TokenPublic]:
     with registry.session() as session:
-        infos = accounts.list_api_tokens(session, actor, _user_id(actor))
+        infos = credentials.list_api_tokens(session, actor, _user_id(actor))
     return [_token_public(info) for info in infos]
 
 
@@ -246,7 +246,7 @@ def list_tokens(actor: UserDep, registry: RegistryDep) -> list[TokenPublic]:
 def issue_token(request_body: TokenIn, actor: UserDep, registry: RegistryDep) -> TokenIssued:
     owner = request_body.user_id if request_body.user_id is not None else _user_id(actor)
     with registry.session() as session:
-        token, info = accounts.issue_api_token(
+        token, info = credentials.issue_api_token(
             session, actor, owner, request_body.name, request_body.expires_at
         )
     return TokenIssued(token=token, **_token_public(info).model_dump())
@@ -257,7 +257,7 @@ def revoke_token(
     token_id: Annotated[int, Path(ge=1, le=MAX_ID)], actor: UserDep, registry: RegistryDep
 ) -> TokenPublic:
     with registry.session() as session:
-        return _token_public(accounts.revoke_api_token(session, actor, token_id))
+        return _token_public(credentials.revoke_api_token(session, actor, token_id))
 
 
 @router.post(

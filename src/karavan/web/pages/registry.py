@@ -55,10 +55,11 @@ from karavan.registry import (
     Registry,
     Role,
     accounts,
+    credentials,
 )
 from karavan.registry.permissions import authorize
-from karavan.web.pages.base import render
-from karavan.web.pages.i18n import Lang, negotiate
+from karavan.web.pages.base import format_number, render
+from karavan.web.pages.i18n import Lang, negotiate, translator
 from karavan.web.security import SESSION_COOKIE, client_address, get_registry, get_settings
 
 __all__ = [
@@ -124,7 +125,7 @@ def page_actor(request: Request) -> tuple[Actor, str | None]:
         return ANONYMOUS, None
     try:
         with get_registry(request).session() as session:
-            return accounts.actor_for_session(session, token)
+            return credentials.actor_for_session(session, token)
     except AuthenticationError:
         return ANONYMOUS, None
 
@@ -259,7 +260,16 @@ def browse(
     if format != "html":
         return frame_download(pd.DataFrame(rows), format, f"registry-{entity}-page{page}")
     query = {"entity": entity, "q": q, **filters}
-    pages = max(1, -(-found.total // PAGE_SIZE))
+    total: int | str = found.total
+    pages: int | str = max(1, -(-found.total // PAGE_SIZE))
+    if not found.total_exact:
+        # The count stopped at a bound: ``total`` is that bound plus one, a lower bound, so no
+        # page count can be derived from it; say "more than <bound>" in the count and caption.
+        t = translator(lang)
+        counted = format_number(found.total - 1, lang)
+        total = t("registry.more_than", count=counted)
+        pages = t("registry.more_than_results", count=counted)
+    has_next = found.total > page * PAGE_SIZE  # a lower bound too is past this page's end
     return render(
         request,
         "registry/browse.html",
@@ -271,11 +281,11 @@ def browse(
             values={"q": q, **given},
             kinds=[k.value for k in OrgKind],
             rows=rows,
-            total=found.total,
+            total=total,
             page=page,
             pages=pages,
             prev_url=f"?{urlencode({**query, 'page': page - 1})}" if page > 1 else None,
-            next_url=f"?{urlencode({**query, 'page': page + 1})}" if page < pages else None,
+            next_url=f"?{urlencode({**query, 'page': page + 1})}" if has_next else None,
             download_url=f"/registry?{urlencode({**query, 'page': page})}",
         ),
         active="registry",
@@ -573,7 +583,7 @@ async def login(request: Request) -> Response:
             failure = exc  # commit the counted attempt, then show the form again
         else:
             assert actor.user_id is not None
-            token, _ = accounts.start_session(session, actor.user_id)
+            token, _ = credentials.start_session(session, actor.user_id)
     if failure is not None:
         code = 429 if isinstance(failure, RateLimitedError) else 401
         return _login_page(request, next_url, "bad_credentials" if code == 401 else "rate", code)
@@ -581,7 +591,7 @@ async def login(request: Request) -> Response:
     response.set_cookie(
         SESSION_COOKIE,
         token,
-        max_age=int(accounts.SESSION_LIFETIME.total_seconds()),
+        max_age=int(credentials.SESSION_LIFETIME.total_seconds()),
         path="/",
         httponly=True,
         samesite="lax",
@@ -598,7 +608,7 @@ async def logout(request: Request) -> Response:
     token = request.cookies.get(SESSION_COOKIE)
     if token:
         with get_registry(request).session() as session:
-            accounts.end_session(session, token)
+            credentials.end_session(session, token)
     response = RedirectResponse("/registry", 303)
     response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="lax")
     return response

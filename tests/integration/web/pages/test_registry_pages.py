@@ -25,6 +25,7 @@ from karavan.registry import (
     PublicRecord,
     RecordStatus,
     Role,
+    service,
 )
 from karavan.web.pages.base import TEMPLATE_DIR
 from karavan.web.pages.i18n import catalogue
@@ -135,6 +136,32 @@ def test_pagination_and_download_have_the_same_rows(sqlite_world: World) -> None
     assert frame["id"].tolist() == ids[PAGE_SIZE:]
     parquet = sqlite_world.client.get("/registry", params={"q": "pager", "format": "parquet"})
     assert pd.read_parquet(io.BytesIO(parquet.content))["id"].tolist() == ids[:PAGE_SIZE]
+
+
+def test_a_count_past_the_bound_says_more_than_and_keeps_paging(
+    sqlite_world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With the count bounded at 3 the bound on page 1 is the page's end, 20 (``max(MAX_COUNT,
+    offset + limit)``): 25 matches show "more than 20", no page count, and a next page; page 2
+    counts up to 40, so its count is exact again."""
+    monkeypatch.setattr(service, "MAX_COUNT", 3)
+    ids = [published_org(sqlite_world, f"Zephyrine {i:02d}").id for i in range(PAGE_SIZE + 5)]
+    first = sqlite_world.client.get("/registry", params={"q": "zephyrine", "lang": "en"}).text
+    assert [i for i, _ in listed(first)] == ids[:PAGE_SIZE]
+    assert f"Found: more than {PAGE_SIZE}<" in first
+    assert f"page 1 of more than {PAGE_SIZE} results" in first
+    assert "page 1 of 2" not in first
+    assert 'rel="next"' in first
+    russian = sqlite_world.client.get("/registry", params={"q": "zephyrine", "lang": "ru"}).text
+    assert f"Найдено: более {PAGE_SIZE}<" in russian
+    assert f"страница 1 из более чем {PAGE_SIZE} результатов" in russian
+    second = sqlite_world.client.get(
+        "/registry", params={"q": "zephyrine", "page": 2, "lang": "en"}
+    ).text
+    assert [i for i, _ in listed(second)] == ids[PAGE_SIZE:]
+    assert f"Found: {PAGE_SIZE + 5}<" in second
+    assert "page 2 of 2" in second
+    assert 'rel="next"' not in second
 
 
 def test_products_filtered_by_code_prefix(sqlite_world: World) -> None:
