@@ -11,7 +11,6 @@ as pool workers do, so that the numbers do not depend on where they ran."""
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 from collections.abc import Callable, Iterator
@@ -37,7 +36,6 @@ from karavan.scenarios.store import DatasetRef, RunStore, compare_runs
 __all__ = [
     "POOL_FROM_DRAWS",
     "POOL_FROM_SCENARIOS",
-    "dataset_checksum",
     "default_workers",
     "headline_draws",
     "scenario_app",
@@ -92,17 +90,9 @@ def schema_text() -> str:
     return json.dumps(ScenarioSpec.model_json_schema(), indent=2, ensure_ascii=False) + "\n"
 
 
-def dataset_checksum(info: DatasetInfo, year: int | None) -> str:
-    """sha256 over the stored arrays' sha256s (``table.json``) of one year of a dataset."""
-    key = "table" if year is None else str(int(year))
-    meta = json.loads((info.path / key / "table.json").read_text(encoding="utf-8"))
-    sums = {name: a["sha256"] for name, a in sorted(meta["arrays"].items())}
-    return hashlib.sha256(json.dumps(sums, sort_keys=True).encode("utf-8")).hexdigest()
-
-
 def _dataset_ref(info: DatasetInfo, year: int | None) -> DatasetRef:
     """The saved run's reference to the year of the dataset it ran on, with its checksum."""
-    return DatasetRef(info.name, year, dataset_checksum(info, year))
+    return DatasetRef(info.name, year, info.checksum(year))
 
 
 def _runs(ctx: typer.Context) -> RunStore:

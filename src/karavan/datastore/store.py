@@ -18,6 +18,7 @@ Built-in datasets ship inside the package (``karavan/data/builtin``) and are rea
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
@@ -67,6 +68,13 @@ class DatasetInfo:
             "updated": self.updated,
             "provenance": self.provenance.to_dict(),
         }
+
+    def checksum(self, year: int | None) -> str:
+        """sha256 over the stored arrays' sha256s (``table.json``) of one year: what a saved
+        scenario run records of the data it ran on."""
+        meta = json.loads((self.path / _key(year) / "table.json").read_text(encoding="utf-8"))
+        sums = {name: a["sha256"] for name, a in sorted(meta["arrays"].items())}
+        return hashlib.sha256(json.dumps(sums, sort_keys=True).encode("utf-8")).hexdigest()
 
 
 def _key(year: int | None) -> str:

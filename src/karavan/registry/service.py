@@ -22,7 +22,7 @@ from typing import Any, TypeVar, cast
 
 from pydantic import BaseModel, ValidationError
 from sqlalchemy import Engine, func, or_, select, text
-from sqlalchemy.exc import DatabaseError, IntegrityError
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -34,8 +34,9 @@ from karavan.errors import (
 )
 from karavan.registry import accounts, audit
 from karavan.registry.actors import Actor, Role
-from karavan.registry.entities import SPECS, EntitySpec, check_references, owner_for_new, spec_for
+from karavan.registry.entities import EntitySpec, check_references, owner_for_new, spec_for
 from karavan.registry.filters import list_filters, visibility
+from karavan.registry.integrity import integrity_problems
 from karavan.registry.migrations import upgrade_to_head
 from karavan.registry.permissions import Action, authorize, can_read
 from karavan.registry.schemas import (
@@ -193,42 +194,8 @@ class Registry:
         ``integrity-check``. Both backends: every record has the history row of its current
         version, and the audit chain verifies (:func:`karavan.registry.audit.verify_chain`).
         """
-        problems: list[str] = []
         with self._sessions() as session:
-            if self._dialect == "sqlite":
-                for (line,) in session.execute(text("PRAGMA integrity_check")):
-                    if line != "ok":
-                        problems.append(f"sqlite integrity_check: {line}")
-                for table, rowid, parent, fk in session.execute(text("PRAGMA foreign_key_check")):
-                    problems.append(
-                        f"{table} row {rowid} refers to a missing {parent} row (foreign key {fk})"
-                    )
-                for name in SPECS:
-                    try:
-                        session.execute(
-                            text(f"INSERT INTO fts_{name}(fts_{name}) VALUES ('integrity-check')")
-                        )
-                    except DatabaseError as exc:
-                        problems.append(f"full-text index fts_{name}: {exc.orig}")
-                session.rollback()
-            for name, spec in SPECS.items():
-                missing = session.execute(
-                    select(spec.row.id, spec.row.version).where(
-                        ~select(RecordHistoryRow.id)
-                        .where(
-                            RecordHistoryRow.entity == name,
-                            RecordHistoryRow.entity_id == spec.row.id,
-                            RecordHistoryRow.version == spec.row.version,
-                        )
-                        .exists()
-                    )
-                ).all()
-                problems.extend(
-                    f"{name} {record_id} version {version} has no record_history row"
-                    for record_id, version in missing
-                )
-            problems.extend(audit.verify_chain(session))
-        return problems
+            return integrity_problems(session, self._dialect)
 
     # --- records -------------------------------------------------------------------------------
 

@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
-from collections import OrderedDict
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request, Response
@@ -53,6 +52,7 @@ from karavan.registry.saved_searches import (
 from karavan.settings import Settings
 from karavan.web.api.records import MAX_ID
 from karavan.web.security import ActorDep, AdminDep, RegistryDep, SettingsDep, UserDep
+from karavan.web.tables import cached_table
 
 __all__ = [
     "DEFAULT_DATASET",
@@ -69,8 +69,6 @@ __all__ = [
 
 DEFAULT_DATASET = "wiod2013-eaeu"
 """The MRIO table project and external-flow matching read unless the body names another."""
-TABLE_CACHE = 4
-"""How many (dataset, year) tables the application keeps loaded (a WIOD year is ~4 MB)."""
 
 router = APIRouter(tags=["matching"])
 
@@ -82,14 +80,13 @@ _Year = Annotated[int, Field(ge=1900, le=2100)]
 class MatcherHolder:
     """The application's one :class:`Matcher` over ``registry``, built on first use (building
     loads the concordances and reads the whole feed, which an app that never matches should not
-    pay for), and its cache of MRIO tables. Thread-safe: a lock guards the build and the cache.
+    pay for), and the MRIO tables project matching reads. Thread-safe: a lock guards the build.
     """
 
     def __init__(self, registry: Registry) -> None:
         self.registry = registry
         self._lock = threading.Lock()
         self._matcher: Matcher | None = None
-        self._tables: OrderedDict[tuple[str, int | None], MRIOTable] = OrderedDict()
 
     def matcher(self) -> Matcher:
         """The matcher, refreshed from the change feed (cheap when nothing changed)."""
@@ -102,27 +99,18 @@ class MatcherHolder:
         return matcher
 
     def table(self, settings: Settings, dataset: str, year: int | None) -> MRIOTable:
-        """Table ``dataset`` for ``year`` from the data store, loaded once; an unknown dataset
-        or year is a RecordValidationError naming the body field."""
-        key = (dataset, year)
-        with self._lock:
-            if key in self._tables:
-                self._tables.move_to_end(key)
-                return self._tables[key]
+        """Table ``dataset`` for ``year`` from the data store (:func:`cached_table`); an
+        unknown dataset or year is a RecordValidationError naming the body field."""
         store = DataStore(settings.data_dir)
         try:
             info = store.info(dataset)
         except DatasetNotFoundError as exc:
             raise RecordValidationError(str(exc), field="dataset", value=dataset) from exc
         try:
-            table = store.load(dataset, store.resolve_year(info, year))
+            resolved = store.resolve_year(info, year)
         except DatasetNotFoundError as exc:
             raise RecordValidationError(str(exc), field="year", value=year) from exc
-        with self._lock:
-            self._tables[key] = table
-            while len(self._tables) > TABLE_CACHE:
-                self._tables.popitem(last=False)
-        return table
+        return cached_table(str(settings.data_dir), dataset, resolved)
 
 
 def _holder(request: Request) -> MatcherHolder:

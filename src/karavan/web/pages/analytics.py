@@ -33,6 +33,7 @@ from karavan.core.table import MRIOTable
 from karavan.datastore import DatasetInfo, DataStore
 from karavan.errors import DatasetNotFoundError, LabelError
 from karavan.web.pages.i18n import Lang, catalogue, region_name, sector_name
+from karavan.web.tables import cached_table
 
 if TYPE_CHECKING:
     from starlette.requests import Request
@@ -124,7 +125,7 @@ def select(store: DataStore, dataset: str | None, year: int | None, bloc: str | 
 @lru_cache(maxsize=8)
 def _model(root: str, dataset: str, year: int) -> LeontiefModel:
     """The factorised Leontief model of one year (kept: about 2 MB per built-in year)."""
-    return LeontiefModel(DataStore(Path(root)).load(dataset, year))
+    return LeontiefModel(cached_table(root, dataset, year))
 
 
 @lru_cache(maxsize=16)
@@ -161,6 +162,7 @@ def warm_caches(root: str) -> None:
 
 def clear_caches() -> None:
     """Forget every cached model and result (tests; after a dataset is replaced)."""
+    cached_table.cache_clear()
     _model.cache_clear()
     _closure.cache_clear()
     _trend.cache_clear()

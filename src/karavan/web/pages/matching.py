@@ -25,8 +25,8 @@ from pydantic import ValidationError
 from karavan.matching import Match, MatchResult, NeedQuery
 from karavan.web.api.matching import MatcherHolder
 from karavan.web.pages.base import render
+from karavan.web.pages.forms import frame_download
 from karavan.web.pages.i18n import negotiate
-from karavan.web.pages.registry import frame_download
 from karavan.web.security import get_registry
 
 __all__ = ["evidence_rows", "matcher_holder", "need_from_form", "router"]

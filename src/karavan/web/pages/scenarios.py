@@ -21,11 +21,8 @@ Monte Carlo runs here are small (at most :data:`MAX_DRAWS` draws, in this proces
 
 from __future__ import annotations
 
-import hashlib
 import json
 import tempfile
-import threading
-from collections import OrderedDict
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -49,21 +46,21 @@ from karavan.scenarios.runner import ScenarioRunner
 from karavan.scenarios.spec import ScenarioSpec
 from karavan.scenarios.store import DatasetRef, RunStore, compare_runs
 from karavan.web.pages.base import render
-from karavan.web.pages.i18n import Lang, negotiate, region_name, sector_name, translator
-from karavan.web.pages.registry import (
+from karavan.web.pages.forms import (
     CSRF_FIELD,
     checked_form,
     form_token,
     frame_download,
     with_form_cookie,
 )
+from karavan.web.pages.i18n import Lang, negotiate, region_name, sector_name, translator
 from karavan.web.security import get_settings
+from karavan.web.tables import cached_table
 
 __all__ = [
     "DEFAULT_BASELINE",
     "EXAMPLES_DIR",
     "MAX_DRAWS",
-    "dataset_checksum",
     "form_spec",
     "router",
     "run_scenario",
@@ -78,9 +75,6 @@ DEFAULT_BASELINE = ("wiod2013-eaeu", 2011)
 MAX_DRAWS = 500
 DEFAULT_DRAWS = 100
 MAX_SPEC_BYTES = 1024 * 1024
-_TABLE_CACHE = 2
-_tables: OrderedDict[tuple[str, str, int | None], MRIOTable] = OrderedDict()
-_tables_lock = threading.Lock()
 _RUN_ID = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$"
 RunId = Annotated[str, PathParam(pattern=_RUN_ID)]
 
@@ -88,31 +82,10 @@ RunId = Annotated[str, PathParam(pattern=_RUN_ID)]
 # --- running -----------------------------------------------------------------------------------
 
 
-def dataset_checksum(info: DatasetInfo, year: int | None) -> str:
-    """sha256 over the stored arrays' sha256s of one year of a dataset: the checksum the CLI
-    saves with a run (``karavan.cli.scenario.dataset_checksum``; the CLI is not imported by the
-    web layer, so the five lines are here too)."""
-    key = "table" if year is None else str(int(year))
-    meta = json.loads((info.path / key / "table.json").read_text(encoding="utf-8"))
-    sums = {name: a["sha256"] for name, a in sorted(meta["arrays"].items())}
-    return hashlib.sha256(json.dumps(sums, sort_keys=True).encode("utf-8")).hexdigest()
-
-
 def _table(data_dir: Path, dataset: str, year: int | None) -> tuple[DatasetInfo, MRIOTable]:
     store = DataStore(data_dir)
     info = store.info(dataset)
-    resolved = store.resolve_year(info, year)
-    key = (str(data_dir), dataset, resolved)
-    with _tables_lock:
-        if key in _tables:
-            _tables.move_to_end(key)
-            return info, _tables[key]
-    table = store.load(dataset, resolved)
-    with _tables_lock:
-        _tables[key] = table
-        while len(_tables) > _TABLE_CACHE:
-            _tables.popitem(last=False)
-    return info, table
+    return info, cached_table(str(data_dir), dataset, store.resolve_year(info, year))
 
 
 def _runs(request: Request) -> RunStore:
@@ -144,7 +117,7 @@ def run_scenario(
     """Run ``spec`` on its baseline (deterministic; Monte Carlo with ``draws`` draws when it
     has distributions), save it in ``store`` and return the run's id."""
     info, table = _table(data_dir, spec.baseline.dataset, spec.baseline.year)
-    ref = DatasetRef(info.name, table.meta.year, dataset_checksum(info, table.meta.year))
+    ref = DatasetRef(info.name, table.meta.year, info.checksum(table.meta.year))
     runner = ScenarioRunner(table, bloc=spec.bloc)
     if spec.is_deterministic():
         return store.save(spec, runner.run(spec), ref).provenance.run_id

@@ -46,14 +46,14 @@ from karavan.trade.complexity import ComplexityResult
 from karavan.trade.eaeu import BlocView, import_substitution
 from karavan.trade.readers import read_trade
 from karavan.web.pages.base import render
-from karavan.web.pages.i18n import Lang, negotiate, region_name, translator
-from karavan.web.pages.registry import (
+from karavan.web.pages.forms import (
     CSRF_FIELD,
     checked_form,
     form_token,
     frame_download,
     with_form_cookie,
 )
+from karavan.web.pages.i18n import Lang, negotiate, region_name, translator
 
 __all__ = [
     "LAYOUT_FILE",

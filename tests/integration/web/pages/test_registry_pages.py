@@ -28,8 +28,9 @@ from karavan.registry import (
     service,
 )
 from karavan.web.pages.base import TEMPLATE_DIR
+from karavan.web.pages.forms import FORM_CSRF_COOKIE
 from karavan.web.pages.i18n import catalogue
-from karavan.web.pages.registry import _EDITABLE, FORM_CSRF_COOKIE, PAGE_SIZE
+from karavan.web.pages.registry import _EDITABLE, PAGE_SIZE
 
 _ORG_LINK = re.compile(r'<td><a href="/registry/organisations/(\d+)">([^<]*)</a></td>')
 PAGES_DIR = Path(__file__).resolve().parents[4] / "src" / "karavan" / "web" / "pages"
